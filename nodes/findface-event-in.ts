@@ -1,0 +1,309 @@
+// findface-event-in ("face event in"): FindFace face events into a flow,
+// received on a webhook URL or simulated. The checks live in
+// lib/webhook-intake.ts and the events in lib/simulator.ts.
+import type { NextFunction, Request, Response } from 'express';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { FaceEvent, normaliseEvent } from './lib/event';
+import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from './lib/simulator';
+import { IntakeResult, takeWebhookRequest } from './lib/webhook-intake';
+
+type Mode = 'webhook' | 'simulate' | 'poll';
+
+interface EventInDef extends NodeDef {
+  mode: Mode;
+  path: string;
+  maxBodyMb: number | string;
+  rate: number | string;
+  seed: string;
+  cameras: string;
+  dossiers: string;
+  matchedRatio: number | string;
+  shape: EventShape;
+  autostart: boolean;
+}
+
+interface EventInCredentials {
+  secret?: string;
+}
+
+/** Webhook paths in use on httpNode, so a second node cannot silently shadow the first. */
+const pathOwners = new Map<string, string>();
+
+const STATUS_INTERVAL_MS = 500;
+const WARN_INTERVAL_MS = 1000;
+/** A stalled event loop must not make the simulator fire a burst. */
+const MAX_CATCH_UP = 100;
+
+function normalisePath(path: string): string {
+  const trimmed = (path ?? '').trim();
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+function parseNumberList(text: string): number[] {
+  return (text ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map(Number);
+}
+
+/** Removes the route whose handler is `handler` from an express app (express 4 or 5). */
+function removeRoute(app: any, handler: unknown): void {
+  const router = app._router ?? app.router;
+  const stack: any[] = router?.stack ?? [];
+  for (let index = stack.length - 1; index >= 0; index--) {
+    const route = stack[index].route;
+    if (route && route.stack.some((layer: any) => layer.handle === handler)) stack.splice(index, 1);
+  }
+}
+
+export = function (RED: NodeAPI) {
+  function FindFaceEventInNode(this: Node<EventInCredentials>, config: EventInDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const mode: Mode = config.mode ?? 'webhook';
+    let received = 0;
+    let lastError: string | undefined;
+    let statusTimer: NodeJS.Timeout | undefined;
+    let closed = false;
+
+    const metadata = (event: FaceEvent, source: Mode) => {
+      const normalised = normaliseEvent(event);
+      return {
+        topic: `findface/camera/${normalised.cameraId}`,
+        findface: {
+          source,
+          eventId: normalised.id,
+          cameraId: normalised.cameraId,
+          cameraGroupId: normalised.cameraGroupId ?? null,
+          dossierId: normalised.dossierId,
+          matched: normalised.matched,
+          receivedAt: new Date().toISOString(),
+        },
+      };
+    };
+
+    const messagesFor = (events: FaceEvent[], source: Mode): NodeMessage[] =>
+      events.map((event) => ({ payload: event, ...metadata(event, source) }) as NodeMessage);
+
+    /** Status is redrawn at most every STATUS_INTERVAL_MS, so a busy node is not slowed by it. */
+    let showStatus: () => void = () => undefined;
+    const scheduleStatus = () => {
+      if (statusTimer || closed) return;
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
+        showStatus();
+      }, STATUS_INTERVAL_MS);
+    };
+
+    const fail = (message: string) => {
+      node.status({ fill: 'red', shape: 'ring', text: message });
+      node.error(message);
+    };
+
+    if (mode === 'webhook') {
+      const path = normalisePath(config.path);
+      const maxBodyMb = Number(config.maxBodyMb ?? 10);
+      if (!config.path || !config.path.trim()) {
+        fail(RED._('findface-event-in.errors.no-path'));
+        return;
+      }
+      if (!(maxBodyMb > 0)) {
+        fail(RED._('findface-event-in.errors.bad-size', { value: String(config.maxBodyMb) }));
+        return;
+      }
+      const owner = pathOwners.get(path);
+      if (owner && owner !== node.id) {
+        fail(RED._('findface-event-in.errors.path-in-use', { path, node: owner }));
+        return;
+      }
+      pathOwners.set(path, node.id);
+      const options = { secret: node.credentials?.secret || undefined, maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024) };
+      let rejected = 0;
+      let lastWarnAt = 0;
+      let warningsHeld = 0;
+
+      showStatus = () => {
+        const text = RED._('findface-event-in.status.listening', { path, count: received });
+        if (lastError) {
+          node.status({ fill: 'yellow', shape: 'dot', text: `${text} · ${RED._('findface-event-in.status.rejected', { count: rejected })}: ${lastError}` });
+        } else {
+          node.status({ fill: 'green', shape: 'dot', text });
+        }
+      };
+
+      const warnRejected = (result: Exclude<IntakeResult, { status: 200 }>, req: Request) => {
+        rejected++;
+        lastError = `${result.status} ${result.error}`.slice(0, 80);
+        scheduleStatus();
+        // A flood of bad requests must not flood the log: one line a second at most.
+        const now = Date.now();
+        if (now - lastWarnAt < WARN_INTERVAL_MS) {
+          warningsHeld++;
+          return;
+        }
+        const held = warningsHeld ? ` (${RED._('findface-event-in.status.more-rejected', { count: warningsHeld })})` : '';
+        warningsHeld = 0;
+        lastWarnAt = now;
+        node.warn(RED._('findface-event-in.errors.rejected', { status: result.status, ip: req.ip ?? '', error: result.error }) + held);
+      };
+
+      const handler = (req: Request, res: Response, next: NextFunction) => {
+        takeWebhookRequest(req, options).then(
+          (result) => {
+            if (result.status !== 200) {
+              warnRejected(result, req);
+              if (result.headers) res.set(result.headers);
+              res.status(result.status).json({ error: result.error });
+              return;
+            }
+            received += result.events.length;
+            lastError = undefined;
+            node.send([messagesFor(result.events, 'webhook')] as unknown as NodeMessage[]);
+            res.status(200).json({ accepted: result.events.length });
+            scheduleStatus();
+          },
+          (error: Error) => {
+            // The client went away mid-body, or the stream failed: nothing to answer, nothing emitted.
+            lastError = error.message;
+            scheduleStatus();
+            if (!res.headersSent && !res.writableEnded) next(error);
+          },
+        );
+      };
+
+      RED.httpNode.all(path, handler);
+      showStatus();
+
+      node.on('close', (done: () => void) => {
+        removeRoute(RED.httpNode, handler);
+        if (pathOwners.get(path) === node.id) pathOwners.delete(path);
+        closed = true;
+        if (statusTimer) clearTimeout(statusTimer);
+        node.status({});
+        done();
+      });
+      return;
+    }
+
+    if (mode === 'simulate') {
+      let cameras: Record<string, number>;
+      try {
+        cameras = JSON.parse(config.cameras || '{}');
+      } catch (error) {
+        fail(RED._('findface-event-in.errors.bad-cameras', { error: (error as Error).message }));
+        return;
+      }
+      const settings = {
+        cameras,
+        dossiers: parseNumberList(config.dossiers),
+        matchedRatio: Number(config.matchedRatio ?? 0.3),
+        shape: config.shape || 'ffs3',
+      };
+      const rate = Number(config.rate ?? 1);
+      const problem =
+        simulatorProblem(settings) ?? (rate > 0 && rate <= 10000 ? null : RED._('findface-event-in.errors.bad-rate', { value: String(config.rate) }));
+      if (problem) {
+        fail(problem);
+        return;
+      }
+      const seed = config.seed !== undefined && String(config.seed).trim() !== '' ? Number(config.seed) : undefined;
+      if (seed !== undefined && !Number.isSafeInteger(seed)) {
+        fail(RED._('findface-event-in.errors.bad-seed', { value: String(config.seed) }));
+        return;
+      }
+      const simulator: Simulator = createSimulator({ ...settings, seed });
+      let currentRate = rate;
+      let startedAt = 0;
+      let emitted = 0;
+      let tickTimer: NodeJS.Timeout | undefined;
+
+      const emit = (count: number) => {
+        const events: FaceEvent[] = [];
+        for (let index = 0; index < count; index++) events.push(simulator.next());
+        received += count;
+        node.send([messagesFor(events, 'simulate')] as unknown as NodeMessage[]);
+        scheduleStatus();
+      };
+
+      const tick = () => {
+        tickTimer = undefined;
+        const due = eventsDue(Date.now() - startedAt, currentRate);
+        let count = due - emitted;
+        if (count > MAX_CATCH_UP) {
+          // Skip what a stalled loop missed rather than bursting it out.
+          emitted = due - MAX_CATCH_UP;
+          count = MAX_CATCH_UP;
+        }
+        if (count > 0) {
+          emit(count);
+          emitted += count;
+        }
+        const nextDueAt = startedAt + (emitted * 1000) / currentRate;
+        tickTimer = setTimeout(tick, Math.max(0, nextDueAt - Date.now()));
+      };
+
+      const running = () => tickTimer !== undefined;
+      const start = () => {
+        if (running()) return;
+        startedAt = Date.now();
+        emitted = 0;
+        tick();
+        showStatus();
+      };
+      const stop = () => {
+        if (tickTimer) clearTimeout(tickTimer);
+        tickTimer = undefined;
+        showStatus();
+      };
+
+      showStatus = () => {
+        const text = running()
+          ? RED._('findface-event-in.status.simulating', { rate: currentRate, count: received })
+          : RED._('findface-event-in.status.stopped', { count: received });
+        node.status({ fill: running() ? 'green' : 'grey', shape: running() ? 'dot' : 'ring', text });
+      };
+
+      node.on('input', (msg: NodeMessageInFlow, send, done) => {
+        const command = typeof msg.payload === 'string' ? msg.payload.trim().toLowerCase() : undefined;
+        const newRate = (msg as { rate?: unknown }).rate;
+        if (newRate !== undefined) {
+          const value = Number(newRate);
+          if (!(value > 0 && value <= 10000)) {
+            done(new Error(RED._('findface-event-in.errors.bad-rate', { value: String(newRate) })));
+            return;
+          }
+          currentRate = value;
+          if (running()) {
+            stop();
+            start();
+          }
+        }
+        if (command === 'start') start();
+        else if (command === 'stop') stop();
+        else if (command === 'toggle') running() ? stop() : start();
+        else if (newRate === undefined) emit(1);
+        showStatus();
+        done();
+      });
+
+      if (config.autostart !== false) start();
+      else showStatus();
+
+      node.on('close', (done: () => void) => {
+        closed = true;
+        stop();
+        if (statusTimer) clearTimeout(statusTimer);
+        node.status({});
+        done();
+      });
+      return;
+    }
+
+    fail(RED._('findface-event-in.errors.bad-mode', { mode: String(mode) }));
+  }
+
+  RED.nodes.registerType<Node<EventInCredentials>, EventInDef, unknown, EventInCredentials>('findface-event-in', FindFaceEventInNode, {
+    credentials: { secret: { type: 'password' } },
+  });
+};

@@ -1,0 +1,33 @@
+// The queue the webhook sender delivers from. `DurableQueue`
+// (durable-queue.ts) keeps it on disk; tests may use any implementation of
+// this interface.
+
+/** Raised by `append` when the configured queue limit would be exceeded; nothing of that call is queued. */
+export class QueueFullError extends Error {
+  readonly code = 'QUEUE_FULL';
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueFullError';
+  }
+}
+
+export interface EventQueue<T> {
+  /** Items queued and not yet acknowledged (including a batch that is being sent). */
+  readonly length: number;
+  /** Bytes those items take in the queue's storage. */
+  readonly bytes: number;
+  /**
+   * Queues `items` after everything already queued, all or nothing. Resolves
+   * once they would survive a crash of this process (written to the OS);
+   * rejects with QueueFullError over the limit, or with the I/O error.
+   */
+  append(items: T[]): Promise<void>;
+  /** The oldest `max` unacknowledged items, in order, without removing them. */
+  peek(max: number): Promise<T[]>;
+  /** Removes the oldest `count` items: the batch just delivered or given up. */
+  ack(count: number): Promise<void>;
+  /** Flushes to disk and releases files; the queue survives for the next open. */
+  close(): Promise<void>;
+  /** Closes and deletes the queue's storage (its node was removed from the flows). */
+  destroy(): Promise<void>;
+}
