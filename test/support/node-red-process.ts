@@ -191,8 +191,8 @@ export class NodeRedProcess {
     }
   }
 
-  /** Lines of the log at `[error]` level. */
+  /** Lines of the log at `[error]` level, and errors Node-RED prints bare (a flow that failed to start). */
   errorLines(): string[] {
-    return this.output.split('\n').filter((line) => line.includes('[error]'));
+    return this.output.split('\n').filter((line) => line.includes('[error]') || /^\w*Error:/.test(line));
   }
 }

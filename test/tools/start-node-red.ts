@@ -1,0 +1,46 @@
+// `npm start`: Node-RED from the devDependencies, with this working tree
+// loaded as the package and an example flow deployed, in a user directory
+// inside the repo (.node-red/, ignored by git). EXAMPLE picks another example
+// (a file name in examples/ without .json); PORT another port.
+import { spawn } from 'child_process';
+import fs from 'fs';
+import path from 'path';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const userDir = path.join(repoRoot, '.node-red');
+const example = process.env.EXAMPLE ?? '01-seed-walkthrough';
+const port = Number(process.env.PORT ?? 1880);
+
+const exampleFile = path.join(repoRoot, 'examples', `${example}.json`);
+if (!fs.existsSync(exampleFile)) {
+  const available = fs.readdirSync(path.join(repoRoot, 'examples')).map((name) => name.replace(/\.json$/, ''));
+  console.error(`No example "${example}". Available: ${available.join(', ')}`);
+  process.exit(1);
+}
+
+fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
+const link = path.join(userDir, 'node_modules', 'node-red-contrib-findface');
+if (!fs.existsSync(link)) fs.symlinkSync(repoRoot, link, 'dir');
+const flowFile = path.join(userDir, `flows-${example}.json`);
+if (!fs.existsSync(flowFile)) fs.copyFileSync(exampleFile, flowFile);
+fs.writeFileSync(
+  path.join(userDir, 'settings.js'),
+  `module.exports = ${JSON.stringify(
+    {
+      uiHost: '127.0.0.1',
+      uiPort: port,
+      flowFile: path.basename(flowFile),
+      credentialSecret: false,
+      telemetry: { enabled: false },
+      editorTheme: { tours: false, palette: { catalogues: [] } },
+    },
+    null,
+    2,
+  )};\n`,
+);
+
+console.log(`Starting Node-RED with ${path.relative(repoRoot, exampleFile)}: open http://127.0.0.1:${port}/`);
+const redJs = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
+const child = spawn(process.execPath, [redJs, '-u', userDir, '-s', path.join(userDir, 'settings.js')], { stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+child.on('exit', (code) => process.exit(code ?? 0));
