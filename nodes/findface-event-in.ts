@@ -5,6 +5,8 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { FaceEvent, normaliseEvent } from './lib/event';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from './lib/simulator';
+import { captureRawBody, isLiteralPath } from './lib/raw-body-capture';
+import { RecentIds } from './lib/recent-ids';
 import { IntakeResult, takeWebhookRequest } from './lib/webhook-intake';
 
 type Mode = 'webhook' | 'simulate' | 'poll';
@@ -20,10 +22,14 @@ interface EventInDef extends NodeDef {
   matchedRatio: number | string;
   shape: EventShape;
   autostart: boolean;
+  dedupWindowS: number | string;
+  toleranceS: number | string;
 }
 
 interface EventInCredentials {
   secret?: string;
+  /** Standard Webhooks secrets (whsec_…), separated by spaces or commas: any one may sign. */
+  signingSecrets?: string;
 }
 
 /** Webhook paths in use on httpNode, so a second node cannot silently shadow the first. */
@@ -104,6 +110,8 @@ export = function (RED: NodeAPI) {
     if (mode === 'webhook') {
       const path = normalisePath(config.path);
       const maxBodyMb = Number(config.maxBodyMb ?? 10);
+      const dedupWindowS = Number(config.dedupWindowS ?? 0);
+      const toleranceS = Number(config.toleranceS ?? 300);
       if (!config.path || !config.path.trim()) {
         fail(RED._('findface-event-in.errors.no-path'));
         return;
@@ -112,19 +120,32 @@ export = function (RED: NodeAPI) {
         fail(RED._('findface-event-in.errors.bad-size', { value: String(config.maxBodyMb) }));
         return;
       }
+      if (!(dedupWindowS >= 0) || !(toleranceS > 0)) {
+        fail(RED._('findface-event-in.errors.bad-number', { value: `${config.dedupWindowS} / ${config.toleranceS}` }));
+        return;
+      }
       const owner = pathOwners.get(path);
       if (owner && owner !== node.id) {
         fail(RED._('findface-event-in.errors.path-in-use', { path, node: owner }));
         return;
       }
       pathOwners.set(path, node.id);
-      const options = { secret: node.credentials?.secret || undefined, maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024) };
+      const signingSecrets = (node.credentials?.signingSecrets ?? '').split(/[\s,]+/).filter(Boolean);
+      const options = {
+        secret: node.credentials?.secret || undefined,
+        signingSecrets,
+        toleranceS,
+        maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024),
+      };
+      const recentIds = dedupWindowS > 0 ? new RecentIds(dedupWindowS * 1000) : undefined;
+      let duplicates = 0;
       let rejected = 0;
       let lastWarnAt = 0;
       let warningsHeld = 0;
 
       showStatus = () => {
-        const text = RED._('findface-event-in.status.listening', { path, count: received });
+        let text = RED._('findface-event-in.status.listening', { path, count: received });
+        if (duplicates) text += ` · ${RED._('findface-event-in.status.duplicates', { count: duplicates })}`;
         if (lastError) {
           node.status({ fill: 'yellow', shape: 'dot', text: `${text} · ${RED._('findface-event-in.status.rejected', { count: rejected })}: ${lastError}` });
         } else {
@@ -157,10 +178,18 @@ export = function (RED: NodeAPI) {
               res.status(result.status).json({ error: result.error });
               return;
             }
-            received += result.events.length;
+            let events = result.events;
+            if (recentIds) {
+              const now = Date.now();
+              events = events.filter((event) => !recentIds.seenBefore(String(event.id), now));
+              duplicates += result.events.length - events.length;
+            }
+            received += events.length;
             lastError = undefined;
-            node.send([messagesFor(result.events, 'webhook')] as unknown as NodeMessage[]);
-            res.status(200).json({ accepted: result.events.length });
+            if (events.length) node.send([messagesFor(events, 'webhook')] as unknown as NodeMessage[]);
+            const answer: Record<string, number> = { accepted: events.length };
+            if (events.length !== result.events.length) answer.duplicates = result.events.length - events.length;
+            res.status(200).json(answer);
             scheduleStatus();
           },
           (error: Error) => {
@@ -172,11 +201,16 @@ export = function (RED: NodeAPI) {
         );
       };
 
+      const nodeRoot = String((RED.settings as { httpNodeRoot?: string | false }).httpNodeRoot || '/');
+      const stopCapture = isLiteralPath(path)
+        ? captureRawBody(RED.httpNode as never, `${nodeRoot}/${path}`, options.maxBodyBytes)
+        : () => undefined;
       RED.httpNode.all(path, handler);
       showStatus();
 
       node.on('close', (done: () => void) => {
         removeRoute(RED.httpNode, handler);
+        stopCapture();
         if (pathOwners.get(path) === node.id) pathOwners.delete(path);
         closed = true;
         if (statusTimer) clearTimeout(statusTimer);
@@ -304,6 +338,6 @@ export = function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType<Node<EventInCredentials>, EventInDef, unknown, EventInCredentials>('findface-event-in', FindFaceEventInNode, {
-    credentials: { secret: { type: 'password' } },
+    credentials: { secret: { type: 'password' }, signingSecrets: { type: 'password' } },
   });
 };

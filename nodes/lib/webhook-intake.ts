@@ -1,25 +1,32 @@
 // What the webhook-mode source answers to one HTTP request: the checks of
 // method, secret, content type, size, encoding and body, in that order.
 // Plain Node.js: the node adapts it to Node-RED's httpNode.
-import { createHash, timingSafeEqual } from 'crypto';
-import type { IncomingMessage } from 'http';
+import { createHash, createHmac, timingSafeEqual } from 'crypto';
 import { eventsFromBody, FaceEvent } from './event';
+import { BodyTooLargeError, CapturedRequest, readBody } from './raw-body-capture';
 
 export interface IntakeOptions {
   /** Shared secret; empty or undefined: no authentication. */
   secret?: string;
+  /** Standard Webhooks signing secrets (`whsec_…`); any one of them may sign. Empty: not required. */
+  signingSecrets?: string[];
+  /** How far a signed request's `webhook-timestamp` may be from now, in seconds (default 300). */
+  toleranceS?: number;
   maxBodyBytes: number;
+  /** Milliseconds since the epoch; for tests. */
+  now?: () => number;
 }
 
 export type IntakeResult =
   | { status: 200; events: FaceEvent[] }
   | { status: 400 | 401 | 405 | 413 | 415; error: string; headers?: Record<string, string> };
 
-/** The parts of an express request the intake reads; a plain IncomingMessage has all but the parsed ones. */
-export interface IntakeRequest extends IncomingMessage {
-  /** Set by an earlier body parser (Node-RED's admin JSON parser when both roots are "/"). */
-  _body?: boolean;
-  body?: unknown;
+/**
+ * The parts of an express request the intake reads; a plain IncomingMessage
+ * has all but the parsed ones. The body comes from the raw-body capture, or
+ * from an earlier JSON parser (`_body`), or is read here.
+ */
+export interface IntakeRequest extends CapturedRequest {
   query?: Record<string, unknown>;
 }
 
@@ -67,43 +74,46 @@ export function contentTypeProblem(header: string | undefined): string | null {
   return null;
 }
 
-class BodyTooLarge extends Error {}
+const SIGNATURE_PREFIX = 'whsec_';
 
-function readBody(req: IntakeRequest, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > maxBytes) {
-        cleanup();
-        // Keep reading (and discarding) so the 413 can be answered on a sane connection.
-        req.resume();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-    };
-    const onAborted = () => onError(new Error('the client aborted the request'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-  });
+/** The HMAC key of a Standard Webhooks secret: base64 after the `whsec_` prefix. */
+export function signingKey(secret: string): Buffer {
+  const encoded = secret.startsWith(SIGNATURE_PREFIX) ? secret.slice(SIGNATURE_PREFIX.length) : secret;
+  return Buffer.from(encoded, 'base64');
+}
+
+/** Standard Webhooks `v1` signature of a message: base64 HMAC-SHA256 of "id.timestamp.body". */
+export function standardSignature(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
+  return createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
+}
+
+function header(req: IntakeRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Checks the Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature). */
+function signatureProblem(req: IntakeRequest, raw: Buffer, options: IntakeOptions): string | null {
+  const id = header(req, 'webhook-id');
+  const timestamp = header(req, 'webhook-timestamp');
+  const signatures = header(req, 'webhook-signature');
+  if (!id || !timestamp || !signatures) return 'the request is not signed: webhook-id, webhook-timestamp and webhook-signature are required';
+  if (!/^\d{1,12}$/.test(timestamp)) return 'webhook-timestamp is not a number of seconds';
+  const toleranceS = options.toleranceS ?? 300;
+  const nowS = Math.floor((options.now ?? Date.now)() / 1000);
+  if (Math.abs(nowS - Number(timestamp)) > toleranceS) return `webhook-timestamp is more than ${toleranceS} s away from now`;
+  const given = signatures
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1,'))
+    .map((entry) => Buffer.from(entry.slice(3), 'base64'));
+  let valid = false;
+  for (const secret of options.signingSecrets!) {
+    const expected = Buffer.from(standardSignature(secret, id, timestamp, raw), 'base64');
+    for (const signature of given) {
+      if (signature.length === expected.length && timingSafeEqual(signature, expected)) valid = true;
+    }
+  }
+  return valid ? null : 'no valid signature in webhook-signature';
 }
 
 function tooLarge(maxBytes: number): IntakeResult {
@@ -126,18 +136,29 @@ export async function takeWebhookRequest(req: IntakeRequest, options: IntakeOpti
   const declaredLength = Number(req.headers['content-length']);
   if (declaredLength > options.maxBodyBytes) return tooLarge(options.maxBodyBytes);
 
+  let raw: Buffer | undefined;
   let body: unknown;
-  if (req._body) {
-    // An earlier JSON parser has read the stream already.
-    body = req.body;
-  } else {
-    let raw: Buffer;
+  if (req.findfaceRawBody instanceof Error) {
+    if (req.findfaceRawBody instanceof BodyTooLargeError) return tooLarge(options.maxBodyBytes);
+    throw req.findfaceRawBody;
+  } else if (req.findfaceRawBody) {
+    raw = req.findfaceRawBody;
+  } else if (!req._body) {
     try {
       raw = await readBody(req, options.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyTooLarge) return tooLarge(options.maxBodyBytes);
+      if (error instanceof BodyTooLargeError) return tooLarge(options.maxBodyBytes);
       throw error;
     }
+  } else {
+    // An earlier JSON parser has read the stream already (a route the capture cannot match).
+    body = req.body;
+  }
+  if (options.signingSecrets?.length) {
+    const problem = raw ? signatureProblem(req, raw, options) : 'the body was parsed before this node, so its signature cannot be checked';
+    if (problem) return { status: 401, error: problem };
+  }
+  if (raw) {
     let text: string;
     try {
       text = utf8.decode(raw);

@@ -136,6 +136,63 @@ describe('findface-event-in node', function () {
       assert.equal(other.length, 0);
     });
 
+    describe('Standard Webhooks signatures', () => {
+      // Signed by the standardwebhooks package, an independent implementation.
+      const { Webhook } = require('standardwebhooks');
+      const key = 'whsec_' + Buffer.from('a signing key of 32 bytes.......').toString('base64');
+      const oldKey = 'whsec_' + Buffer.from('the previous key, still accepted').toString('base64');
+      const body = JSON.stringify([seedEvent]);
+      const signed = (secret: string, at = new Date(), id = 'msg_1', payload = body) => ({
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': new Webhook(secret).sign(id, at, payload),
+      });
+      const post = (headers: Record<string, string>, payload = body) =>
+        request(httpNode).post('/findface/events').set('Content-Type', 'application/json').set(headers).send(payload);
+
+      beforeEach(async () => {
+        await helper.load(eventIn, webhookFlow(), { in: { signingSecrets: `${key} ${oldKey}` } });
+      });
+
+      it('accepts a request signed with any of the keys', async () => {
+        const received = collect();
+        assert.equal((await post(signed(key))).status, 200);
+        assert.equal((await post(signed(oldKey))).status, 200);
+        await waitFor(() => received.length === 2);
+      });
+
+      it('answers 401 to an unsigned, wrongly signed, tampered or stale request', async () => {
+        const received = collect();
+        const otherKey = 'whsec_' + Buffer.from('somebody else').toString('base64');
+        const stale = new Date(Date.now() - 10 * 60 * 1000);
+        const cases: Array<[Record<string, string>, string, RegExp]> = [
+          [{}, body, /not signed/],
+          [signed(otherKey), body, /no valid signature/],
+          [signed(key), body.replace('"camera":2', '"camera":3'), /no valid signature/],
+          [signed(key, stale), body, /more than 300 s/],
+          [{ ...signed(key), 'webhook-timestamp': 'soon' }, body, /not a number/],
+        ];
+        for (const [headers, payload, message] of cases) {
+          const response = await post(headers, payload);
+          assert.equal(response.status, 401, JSON.stringify(headers));
+          assert.match(response.body.error, message);
+        }
+        await sleep(30);
+        assert.equal(received.length, 0);
+      });
+    });
+
+    it('drops events received again within the repeat window', async () => {
+      await helper.load(eventIn, webhookFlow({ dedupWindowS: 60 }));
+      const received = collect();
+      const post = (events: unknown[]) => request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify(events));
+      assert.deepEqual((await post([seedEvent])).body, { accepted: 1 });
+      assert.deepEqual((await post([seedEvent, multiEvent])).body, { accepted: 1, duplicates: 1 });
+      await waitFor(() => received.length === 2);
+      await sleep(30);
+      assert.deepEqual(received.map((msg) => (msg.payload as { id: string }).id), [seedEvent.id, multiEvent.id]);
+    });
+
     it('keeps working after bad requests', async () => {
       await helper.load(eventIn, webhookFlow());
       const received = collect();
