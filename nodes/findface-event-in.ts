@@ -3,6 +3,7 @@
 // lib/webhook-intake.ts and the events in lib/simulator.ts.
 import type { NextFunction, Request, Response } from 'express';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { ackGroup, ACK_PROPERTY } from './lib/acknowledgement';
 import { FaceEvent, normaliseEvent } from './lib/event';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from './lib/simulator';
 import { captureRawBody, isLiteralPath } from './lib/raw-body-capture';
@@ -24,6 +25,9 @@ interface EventInDef extends NodeDef {
   autostart: boolean;
   dedupWindowS: number | string;
   toleranceS: number | string;
+  /** "emitted": answer 200 once the events are sent on; "queued": once senders have queued them all, else 503. */
+  respond: 'emitted' | 'queued';
+  queuedTimeoutS: number | string;
 }
 
 interface EventInCredentials {
@@ -111,6 +115,8 @@ export = function (RED: NodeAPI) {
       const path = normalisePath(config.path);
       const maxBodyMb = Number(config.maxBodyMb ?? 10);
       const dedupWindowS = Number(config.dedupWindowS ?? 0);
+      const respondWhenQueued = config.respond === 'queued';
+      const queuedTimeoutMs = Number(config.queuedTimeoutS ?? 10) * 1000;
       const toleranceS = Number(config.toleranceS ?? 300);
       if (!config.path || !config.path.trim()) {
         fail(RED._('findface-event-in.errors.no-path'));
@@ -120,8 +126,8 @@ export = function (RED: NodeAPI) {
         fail(RED._('findface-event-in.errors.bad-size', { value: String(config.maxBodyMb) }));
         return;
       }
-      if (!(dedupWindowS >= 0) || !(toleranceS > 0)) {
-        fail(RED._('findface-event-in.errors.bad-number', { value: `${config.dedupWindowS} / ${config.toleranceS}` }));
+      if (!(dedupWindowS >= 0) || !(toleranceS > 0) || !(queuedTimeoutMs > 0)) {
+        fail(RED._('findface-event-in.errors.bad-number', { value: `${config.dedupWindowS} / ${config.toleranceS} / ${config.queuedTimeoutS}` }));
         return;
       }
       const owner = pathOwners.get(path);
@@ -185,10 +191,28 @@ export = function (RED: NodeAPI) {
               duplicates += result.events.length - events.length;
             }
             received += events.length;
-            lastError = undefined;
-            if (events.length) node.send([messagesFor(events, 'webhook')] as unknown as NodeMessage[]);
             const answer: Record<string, number> = { accepted: events.length };
             if (events.length !== result.events.length) answer.duplicates = result.events.length - events.length;
+            const messages = messagesFor(events, 'webhook');
+            if (respondWhenQueued && messages.length) {
+              const acks = ackGroup(messages.map((msg) => String((msg.payload as FaceEvent).id)), queuedTimeoutMs, (outcome) => {
+                if (outcome.ok) {
+                  lastError = undefined;
+                  res.status(200).json(answer);
+                } else {
+                  // FindFace sends the batch again on anything but 200: nothing is lost.
+                  lastError = `503 ${outcome.error}`.slice(0, 80);
+                  node.warn(RED._('findface-event-in.errors.not-queued', { error: outcome.error }));
+                  res.status(503).json({ error: outcome.error });
+                }
+                scheduleStatus();
+              });
+              messages.forEach((msg, index) => ((msg as Record<string, unknown>)[ACK_PROPERTY] = acks[index]));
+              node.send([messages] as unknown as NodeMessage[]);
+              return;
+            }
+            lastError = undefined;
+            if (messages.length) node.send([messages] as unknown as NodeMessage[]);
             res.status(200).json(answer);
             scheduleStatus();
           },

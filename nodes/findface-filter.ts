@@ -2,6 +2,7 @@
 // events. Parsing, checking and the predicate live in lib/filter.ts; event
 // shapes are read by lib/event.ts.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { acknowledge } from './lib/acknowledgement';
 import { eventProblem, FaceEvent, normaliseEvent } from './lib/event';
 import {
   CompiledFilter,
@@ -50,7 +51,11 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'red', shape: 'ring', text: setup.error.slice(0, 100) });
       node.error(setup.error);
       // Never a silent pass-all or drop-all: every message gets the error, so Catch nodes see it.
-      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(error));
+      node.on('input', (msg: NodeMessageInFlow, _send, done) => {
+        // A source waiting for its events to be queued must not answer 200 for these.
+        acknowledge(msg, error);
+        done(error);
+      });
       return;
     }
 
@@ -116,6 +121,8 @@ export = function (RED: NodeAPI) {
         } else if (second) {
           msg.payload = failing;
           send([null, msg]);
+        } else {
+          acknowledge(msg);
         }
         done();
         return;
@@ -129,6 +136,8 @@ export = function (RED: NodeAPI) {
       scheduleStatus();
       if (pass) send(outputs === 2 ? [msg, null] : msg);
       else if (outputs === 2) send([null, msg]);
+      // Dropped by the filter: taken care of, as far as a waiting source is concerned.
+      else acknowledge(msg);
       done();
     });
 

@@ -193,6 +193,39 @@ describe('findface-event-in node', function () {
       assert.deepEqual(received.map((msg) => (msg.payload as { id: string }).id), [seedEvent.id, multiEvent.id]);
     });
 
+    describe('answering 200 only once the events are queued', () => {
+      const post = () => request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent, multiEvent]));
+
+      it('answers 200 when every event is acknowledged, 503 on an error or a timeout', async () => {
+        await helper.load(eventIn, webhookFlow({ respond: 'queued', queuedTimeoutS: 0.3 }));
+        const out = helper.getNode('out');
+        let behaviour: 'ack' | 'fail' | 'ignore' = 'ack';
+        out.on('input', (msg: any) => {
+          if (behaviour === 'ack') msg._findfaceAck();
+          if (behaviour === 'fail') msg._findfaceAck(new Error('ENOSPC: no space left on device'));
+        });
+        assert.deepEqual((await post()).body, { accepted: 2 });
+        behaviour = 'fail';
+        const failed = await post();
+        assert.equal(failed.status, 503);
+        assert.match(failed.body.error, /could not be queued: ENOSPC/);
+        behaviour = 'ignore';
+        const started = Date.now();
+        const timedOut = await post();
+        assert.equal(timedOut.status, 503);
+        assert.match(timedOut.body.error, /2 of 2 events were not queued within 300 ms/);
+        assert.ok(Date.now() - started >= 290);
+      });
+
+      it('does not add the ack in the default mode', async () => {
+        await helper.load(eventIn, webhookFlow());
+        const received = collect();
+        assert.equal((await post()).status, 200);
+        await waitFor(() => received.length === 2);
+        assert.equal((received[0] as any)._findfaceAck, undefined);
+      });
+    });
+
     it('keeps working after bad requests', async () => {
       await helper.load(eventIn, webhookFlow());
       const received = collect();

@@ -240,4 +240,37 @@ describe('findface-filter node', function () {
       assert.equal(lastStatus().fill, 'yellow');
     });
   });
+  describe('acknowledging events for a source that waits for them to be queued', () => {
+    const withAck = (payload: unknown, calls: Array<Error | undefined>) =>
+      ({ payload, _findfaceAck: (error?: Error) => calls.push(error) }) as unknown as Msg;
+
+    it('acknowledges an event it drops with one output, and leaves passing ones to the sender', async () => {
+      const flow = await load({ filters: '{"camera_in": [2]}' });
+      const dropped: Array<Error | undefined> = [];
+      const passing: Array<Error | undefined> = [];
+      flow.send(withAck({ ...seedEvent, camera: 9 }, dropped));
+      flow.send(withAck(seedEvent, passing));
+      await flow.settle();
+      assert.deepEqual(dropped, [undefined]);
+      assert.deepEqual(passing, []);
+      assert.equal(flow.passed.length, 1);
+    });
+
+    it('leaves a failing event on output 2 to whoever is wired there', async () => {
+      const flow = await load({ filters: '{"camera_in": [2]}', outputs: 2 });
+      const calls: Array<Error | undefined> = [];
+      flow.send(withAck({ ...seedEvent, camera: 9 }, calls));
+      await flow.settle();
+      assert.deepEqual(calls, []);
+      assert.equal(flow.failed.length, 1);
+    });
+
+    it('acknowledges with the error when its configuration is wrong, so the source answers 503', async () => {
+      const flow = await load({ filters: '{"camera_in": 2}' });
+      const calls: Array<Error | undefined> = [];
+      flow.send(withAck(seedEvent, calls));
+      await waitFor(() => calls.length === 1);
+      assert.ok(calls[0] instanceof Error);
+    });
+  });
 });
