@@ -1,12 +1,13 @@
 // findface-event-in ("face event in"): FindFace face events into a flow,
 // received on a webhook URL or simulated. The checks live in
 // lib/webhook-intake.ts and the events in lib/simulator.ts.
+import buffer from 'buffer';
 import type { NextFunction, Request, Response } from 'express';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { ackGroup, ACK_PROPERTY } from './lib/acknowledgement';
 import { FaceEvent, normaliseEvent } from './lib/event';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from './lib/simulator';
-import { captureRawBody, isLiteralPath } from './lib/raw-body-capture';
+import { captureRawBody, isLiteralPath, routeKey } from './lib/raw-body-capture';
 import { RecentIds } from './lib/recent-ids';
 import { IntakeResult, takeWebhookRequest } from './lib/webhook-intake';
 
@@ -36,25 +37,46 @@ interface EventInCredentials {
   signingSecrets?: string;
 }
 
-/** Webhook paths in use on httpNode, so a second node cannot silently shadow the first. */
+/** Webhook paths in use on httpNode (by route key: express ignores case), so a second node cannot silently shadow the first. */
 const pathOwners = new Map<string, string>();
 
 const STATUS_INTERVAL_MS = 500;
+/** The largest body a Buffer can hold: the highest size limit that means anything. */
+const MAX_BUFFER_BYTES = buffer.constants.MAX_LENGTH;
 const WARN_INTERVAL_MS = 1000;
 /** A stalled event loop must not make the simulator fire a burst. */
 const MAX_CATCH_UP = 100;
 
-function normalisePath(path: string): string {
-  const trimmed = (path ?? '').trim();
+function normalisePath(path: unknown): string {
+  const trimmed = typeof path === 'string' ? path.trim() : '';
   return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 
-function parseNumberList(text: string): number[] {
-  return (text ?? '')
+function parseNumberList(text: unknown): number[] {
+  return String(text ?? '')
     .split(',')
     .map((part) => part.trim())
     .filter((part) => part !== '')
     .map(Number);
+}
+
+/** A property's value for messages: text as it is, anything else as JSON. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+}
+
+/**
+ * A number property as the editor stores it: a number or numeric text.
+ * Blank or missing: `fallback`. Booleans, arrays, objects: NaN, refused.
+ */
+function numberOf(value: unknown, fallback: number): number {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return fallback;
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' ? Number(value) : NaN;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Removes the route whose handler is `handler` from an express app (express 4 or 5). */
@@ -113,29 +135,41 @@ export = function (RED: NodeAPI) {
 
     if (mode === 'webhook') {
       const path = normalisePath(config.path);
-      const maxBodyMb = Number(config.maxBodyMb ?? 10);
-      const dedupWindowS = Number(config.dedupWindowS ?? 0);
+      const maxBodyMb = numberOf(config.maxBodyMb, 10);
+      const dedupWindowS = numberOf(config.dedupWindowS, 0);
       const respondWhenQueued = config.respond === 'queued';
-      const queuedTimeoutMs = Number(config.queuedTimeoutS ?? 10) * 1000;
-      const toleranceS = Number(config.toleranceS ?? 300);
-      if (!config.path || !config.path.trim()) {
+      const queuedTimeoutMs = numberOf(config.queuedTimeoutS, 10) * 1000;
+      const toleranceS = numberOf(config.toleranceS, 300);
+      const configPath: unknown = config.path;
+      if (configPath !== undefined && configPath !== null && typeof configPath !== 'string') {
+        fail(RED._('findface-event-in.errors.bad-path', { value: shown(configPath) }));
+        return;
+      }
+      if (!configPath || !configPath.trim()) {
         fail(RED._('findface-event-in.errors.no-path'));
         return;
       }
-      if (!(maxBodyMb > 0)) {
-        fail(RED._('findface-event-in.errors.bad-size', { value: String(config.maxBodyMb) }));
+      // A limit no Buffer can hold is no limit at all.
+      if (!(maxBodyMb > 0) || maxBodyMb * 1024 * 1024 > MAX_BUFFER_BYTES) {
+        fail(RED._('findface-event-in.errors.bad-size', { value: shown(config.maxBodyMb), max: Math.floor(MAX_BUFFER_BYTES / 1024 / 1024) }));
+        return;
+      }
+      // A mistyped answer mode must not silently weaken "queued" to "emitted".
+      if (config.respond !== undefined && config.respond !== null && config.respond !== 'emitted' && config.respond !== 'queued') {
+        fail(RED._('findface-event-in.errors.bad-respond', { value: shown(config.respond) }));
         return;
       }
       if (!(dedupWindowS >= 0) || !(toleranceS > 0) || !(queuedTimeoutMs > 0)) {
-        fail(RED._('findface-event-in.errors.bad-number', { value: `${config.dedupWindowS} / ${config.toleranceS} / ${config.queuedTimeoutS}` }));
+        fail(RED._('findface-event-in.errors.bad-number', { value: [config.dedupWindowS, config.toleranceS, config.queuedTimeoutS].map(shown).join(' / ') }));
         return;
       }
-      const owner = pathOwners.get(path);
+      const ownerKey = routeKey(path);
+      const owner = pathOwners.get(ownerKey);
       if (owner && owner !== node.id) {
         fail(RED._('findface-event-in.errors.path-in-use', { path, node: owner }));
         return;
       }
-      pathOwners.set(path, node.id);
+      pathOwners.set(ownerKey, node.id);
       const signingSecrets = (node.credentials?.signingSecrets ?? '').split(/[\s,]+/).filter(Boolean);
       const options = {
         secret: node.credentials?.secret || undefined,
@@ -235,7 +269,7 @@ export = function (RED: NodeAPI) {
       node.on('close', (done: () => void) => {
         removeRoute(RED.httpNode, handler);
         stopCapture();
-        if (pathOwners.get(path) === node.id) pathOwners.delete(path);
+        if (pathOwners.get(ownerKey) === node.id) pathOwners.delete(ownerKey);
         closed = true;
         if (statusTimer) clearTimeout(statusTimer);
         node.status({});
@@ -247,7 +281,11 @@ export = function (RED: NodeAPI) {
     if (mode === 'simulate') {
       let cameras: Record<string, number>;
       try {
-        cameras = JSON.parse(config.cameras || '{}');
+        const layout: unknown = config.cameras;
+        if (layout !== undefined && layout !== null && typeof layout !== 'string') throw new Error(`not text but ${shown(layout)}`);
+        const parsed: unknown = JSON.parse(layout || '{}');
+        if (!isPlainObject(parsed)) throw new Error(shown(parsed));
+        cameras = parsed as Record<string, number>;
       } catch (error) {
         fail(RED._('findface-event-in.errors.bad-cameras', { error: (error as Error).message }));
         return;
@@ -255,19 +293,19 @@ export = function (RED: NodeAPI) {
       const settings = {
         cameras,
         dossiers: parseNumberList(config.dossiers),
-        matchedRatio: Number(config.matchedRatio ?? 0.3),
+        matchedRatio: numberOf(config.matchedRatio, 0.3),
         shape: config.shape || 'ffs3',
       };
-      const rate = Number(config.rate ?? 1);
+      const rate = numberOf(config.rate, 1);
       const problem =
-        simulatorProblem(settings) ?? (rate > 0 && rate <= 10000 ? null : RED._('findface-event-in.errors.bad-rate', { value: String(config.rate) }));
+        simulatorProblem(settings) ?? (rate > 0 && rate <= 10000 ? null : RED._('findface-event-in.errors.bad-rate', { value: shown(config.rate) }));
       if (problem) {
         fail(problem);
         return;
       }
-      const seed = config.seed !== undefined && String(config.seed).trim() !== '' ? Number(config.seed) : undefined;
+      const seed = config.seed !== undefined && config.seed !== null && String(config.seed).trim() !== '' ? Number(config.seed) : undefined;
       if (seed !== undefined && !Number.isSafeInteger(seed)) {
-        fail(RED._('findface-event-in.errors.bad-seed', { value: String(config.seed) }));
+        fail(RED._('findface-event-in.errors.bad-seed', { value: shown(config.seed) }));
         return;
       }
       const simulator: Simulator = createSimulator({ ...settings, seed });
@@ -358,7 +396,7 @@ export = function (RED: NodeAPI) {
       return;
     }
 
-    fail(RED._('findface-event-in.errors.bad-mode', { mode: String(mode) }));
+    fail(RED._('findface-event-in.errors.bad-mode', { mode: shown(mode) }));
   }
 
   RED.nodes.registerType<Node<EventInCredentials>, EventInDef, unknown, EventInCredentials>('findface-event-in', FindFaceEventInNode, {

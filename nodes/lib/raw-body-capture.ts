@@ -8,6 +8,9 @@
 // top of the root express app that reads the body of the registered routes
 // and marks the request as parsed (`_body`), which makes the other parsers
 // step aside. Only literal paths are captured; the rest fall through.
+// Every method but GET and HEAD is read, so that the node, not the admin
+// parser, answers a PUT of broken JSON (with its 405). Paths are matched as
+// express matches routes: case-insensitively, ignoring a trailing slash.
 import type { IncomingMessage, ServerResponse } from 'http';
 
 export class BodyTooLargeError extends Error {
@@ -52,8 +55,9 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   });
 }
 
+/** The key of a route path: express's defaults (Node-RED's too) ignore case and one trailing slash. */
 export function routeKey(path: string): string {
-  return path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+  return path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1').toLowerCase();
 }
 
 function stackOf(app: ExpressLike) {
@@ -63,7 +67,7 @@ function stackOf(app: ExpressLike) {
 const capturesByApp = new WeakMap<object, Map<string, number>>();
 
 /**
- * Captures POST bodies of `fullPath` (the path as the root app sees it, with
+ * Captures the bodies of `fullPath` (the path as the root app sees it, with
  * httpNodeRoot) up to `maxBytes`. Returns the function that stops it.
  */
 export function captureRawBody(httpNode: ExpressLike, fullPath: string, maxBytes: number): () => void {
@@ -75,7 +79,7 @@ export function captureRawBody(httpNode: ExpressLike, fullPath: string, maxBytes
     routes = captured;
     capturesByApp.set(root, captured);
     const capture: Middleware = (req, _res, next) => {
-      if (req.method !== 'POST' || captured.size === 0 || req._body) return next();
+      if (req.method === 'GET' || req.method === 'HEAD' || captured.size === 0 || req._body) return next();
       const pathname = (req.url ?? '').split('?')[0];
       const limit = captured.get(routeKey(pathname));
       if (limit === undefined) return next();

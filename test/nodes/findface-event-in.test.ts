@@ -136,6 +136,68 @@ describe('findface-event-in node', function () {
       assert.equal(other.length, 0);
     });
 
+    it('treats paths that differ only in case or a trailing slash as the same path, as express routes them', async () => {
+      const flow = [
+        { id: 'in', type: 'findface-event-in', mode: 'webhook', path: '/findface/events', wires: [['out']] },
+        { id: 'in2', type: 'findface-event-in', mode: 'webhook', path: '/FindFace/Events/', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ];
+      await helper.load(eventIn, flow);
+      const logged = helper.log().args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === 'in2');
+      assert.ok(logged.some(([entry]: any[]) => /path-in-use|already served by node in/.test(String(entry.msg))), JSON.stringify(logged));
+      // The first node answers the other spelling too.
+      const received = collect();
+      const response = await request(httpNode).post('/FINDFACE/EVENTS').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent]));
+      assert.equal(response.status, 200);
+      await waitFor(() => received.length === 1);
+    });
+
+    it('reports wrong property types as configuration errors, never as a TypeError, and opens no route', async () => {
+      const simulate = { mode: 'simulate', rate: 1, cameras: '{"1": 1}', dossiers: '1', matchedRatio: 0.3, shape: 'ffs3', autostart: false };
+      const cases: Array<[Record<string, unknown>, RegExp]> = [
+        [{ path: 123 }, /bad-path|path 123 is not text/],
+        [{ path: { url: '/x' } }, /bad-path|is not text/],
+        [{ maxBodyMb: 1e308 }, /bad-size|size limit/],
+        [{ maxBodyMb: true }, /bad-size|size limit/],
+        [{ maxBodyMb: [5] }, /bad-size|size limit/],
+        [{ toleranceS: {} }, /bad-number|number of seconds/],
+        [{ respond: 'queue' }, /bad-respond|unknown answer mode/],
+        [{ ...simulate, cameras: 'null' }, /bad-cameras|camera layout/],
+        [{ ...simulate, cameras: '[1, 2]' }, /bad-cameras|camera layout/],
+        [{ ...simulate, cameras: { 1: 1 } }, /bad-cameras|camera layout/],
+        [{ ...simulate, dossiers: { a: 1 } }, /dossier ids must be whole numbers/],
+        [{ ...simulate, rate: [5] }, /bad-rate|rate/],
+        [{ ...simulate, matchedRatio: true }, /matched ratio/],
+      ];
+      const flow = cases.map(([props], index) => ({ id: `bad${index}`, type: 'findface-event-in', mode: 'webhook', path: `/bad/${index}`, wires: [[]], ...props }));
+      await helper.load(eventIn, flow);
+      for (const [index, [props, expected]] of cases.entries()) {
+        const logged = helper.log().args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === `bad${index}`).map(([entry]: any[]) => String(entry.msg));
+        assert.ok(logged.some((message: string) => expected.test(message)), `${JSON.stringify(props)}: ${JSON.stringify(logged)}`);
+        assert.ok(!logged.some((message: string) => /TypeError|is not a function/.test(message)), JSON.stringify(logged));
+      }
+      // A refused webhook node serves nothing.
+      const response = await request(httpNode).post('/bad/2').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent]));
+      assert.equal(response.status, 404);
+    });
+
+    it('takes numbers given as text, as the editor stores them, and a single dossier given as a number', async () => {
+      const flow = [
+        { id: 'in', type: 'findface-event-in', mode: 'webhook', path: '/findface/events', maxBodyMb: '0.001', toleranceS: '300', dedupWindowS: '', wires: [['out']] },
+        { id: 'sim', type: 'findface-event-in', mode: 'simulate', rate: '5', cameras: '{"1": 1}', dossiers: 7, matchedRatio: '1', seed: '3', autostart: false, wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ];
+      await helper.load(eventIn, flow);
+      const errors = helper.log().args.filter((args: any[]) => args[0]?.level === 20);
+      assert.deepEqual(errors, []);
+      const received = collect();
+      const big = await request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify([{ ...seedEvent, pad: 'x'.repeat(2000) }]));
+      assert.equal(big.status, 413);
+      helper.getNode('sim').receive({ payload: 'once' });
+      await waitFor(() => received.length === 1);
+      assert.equal((received[0].payload as { matched_dossier: unknown }).matched_dossier, 7);
+    });
+
     describe('Standard Webhooks signatures', () => {
       // Signed by the standardwebhooks package, an independent implementation.
       const { Webhook } = require('standardwebhooks');

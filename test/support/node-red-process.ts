@@ -19,7 +19,8 @@ let installedTemplate: string | undefined;
 /** `npm pack` of the working tree (built beforehand by `npm test`), once per process. */
 export function packPackage(): string {
   if (packedTarball) return packedTarball;
-  const destination = path.join(cacheDir, 'pack');
+  // Per process: several test runs at once must not delete each other's tarball.
+  const destination = path.join(cacheDir, 'pack', String(process.pid));
   fs.mkdirSync(destination, { recursive: true });
   for (const old of fs.readdirSync(destination)) fs.rmSync(path.join(destination, old), { force: true });
   const output = execFileSync('npm', ['pack', '--json', '--pack-destination', destination], {
@@ -36,7 +37,7 @@ export function packPackage(): string {
 function installedUserDirTemplate(): string {
   if (installedTemplate) return installedTemplate;
   const tarball = packPackage();
-  const template = path.join(cacheDir, 'userdir-template');
+  const template = path.join(cacheDir, 'userdir-template', String(process.pid));
   fs.rmSync(template, { recursive: true, force: true });
   fs.mkdirSync(template, { recursive: true });
   fs.writeFileSync(path.join(template, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true }));
@@ -45,6 +46,10 @@ function installedUserDirTemplate(): string {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   installedTemplate = template;
+  process.once('exit', () => {
+    fs.rmSync(template, { recursive: true, force: true });
+    fs.rmSync(path.dirname(tarball), { recursive: true, force: true });
+  });
   return template;
 }
 
@@ -69,6 +74,8 @@ export interface NodeRedOptions {
   installPackage?: boolean;
   /** Reuse an existing user directory (for restarts after a crash). */
   userDir?: string;
+  /** Extra Node.js options for the Node-RED process, e.g. ['--cpu-prof'] (benchmarks). */
+  execArgv?: string[];
 }
 
 export class NodeRedProcess {
@@ -78,7 +85,7 @@ export class NodeRedProcess {
   private output = '';
   private exited: Promise<void> | undefined;
 
-  private constructor(userDir: string, port: number) {
+  private constructor(userDir: string, port: number, private readonly execArgv: string[] = []) {
     this.userDir = userDir;
     this.port = port;
   }
@@ -104,7 +111,7 @@ export class NodeRedProcess {
     };
     fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
     if (options.flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
-    return new NodeRedProcess(userDir, port);
+    return new NodeRedProcess(userDir, port, options.execArgv);
   }
 
   get url(): string {
@@ -122,7 +129,7 @@ export class NodeRedProcess {
   /** Starts Node-RED and waits until its flows have started. */
   async start(timeoutMs = 30000): Promise<void> {
     const startedBefore = this.count('Started flows');
-    this.child = spawn(process.execPath, [redJs, '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js')], {
+    this.child = spawn(process.execPath, [...this.execArgv, redJs, '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js')], {
       cwd: this.userDir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_ENV: 'test' },
