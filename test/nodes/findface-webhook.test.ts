@@ -1,0 +1,339 @@
+import assert from 'assert/strict';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import helper from '../support/helper';
+import { Receiver } from '../support/receiver';
+import { sleep, waitFor } from '../support/wait';
+import { seedEvent } from '../fixtures/events';
+
+const webhookNode = require('../../nodes/findface-webhook.js');
+
+type Msg = { payload: any; error?: any; topic?: string; [key: string]: unknown };
+
+/** A deploy through the runtime (node-red-node-test-helper ≥ 0.3.3). */
+const setFlows = (flows: unknown[], type: 'full' | 'nodes' | 'flows'): Promise<void> =>
+  (helper as unknown as { setFlows(f: unknown[], t: string): Promise<void> }).setFlows(flows, type);
+
+let receiver: Receiver;
+let userDir: string;
+
+function queueDir(id = 'hook'): string {
+  return path.join(userDir, 'findface-queues', id);
+}
+
+/** The webhook node wired to collectors, plus Catch and Complete nodes scoped to it. */
+function flow(props: Record<string, unknown> = {}) {
+  const nodes = [
+    {
+      id: 'hook',
+      type: 'findface-webhook',
+      name: '',
+      title: 'door',
+      url: receiver.url,
+      active: true,
+      batchSize: 1,
+      lingerMs: 0,
+      timeout: 2000,
+      backoffBase: 0.01,
+      backoffFactor: 2,
+      backoffMax: 0.2,
+      maxAttempts: 0,
+      successCodes: '200',
+      wires: [['ok'], ['fail']],
+      ...props,
+    },
+    { id: 'ok', type: 'helper' },
+    { id: 'fail', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['hook'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+    { id: 'completer', type: 'complete', scope: ['hook'], uncaught: false, wires: [['completed']] },
+    { id: 'completed', type: 'helper' },
+  ];
+  return [{ id: 'tab', type: 'tab' }, ...nodes.map((node) => ({ ...node, z: 'tab' }))];
+}
+
+function collect(id: string): Msg[] {
+  const received: Msg[] = [];
+  helper.getNode(id).on('input', (msg: Msg) => received.push(msg));
+  return received;
+}
+
+interface Collected {
+  ok: Msg[];
+  fail: Msg[];
+  caught: Msg[];
+  completed: Msg[];
+}
+
+async function load(props: Record<string, unknown> = {}): Promise<Collected> {
+  await helper.load(webhookNode, flow(props));
+  return { ok: collect('ok'), fail: collect('fail'), caught: collect('caught'), completed: collect('completed') };
+}
+
+function ev(id: string | number) {
+  return { ...seedEvent, id: String(id) };
+}
+
+/** The webhook node's log lines at `level` ('info' or 'warn'). */
+function lines(level?: 'info' | 'warn' | 'error'): string[] {
+  const log = helper.log();
+  const wanted = level === undefined ? undefined : { info: log.INFO, warn: log.WARN, error: log.ERROR }[level];
+  return log.args
+    .map((args: any[]) => args[0])
+    .filter((m: any) => m && m.type === 'findface-webhook' && (wanted === undefined || m.level === wanted))
+    .map((m: any) => String(m.msg));
+}
+
+function lastStatus(): { fill?: string; shape?: string; text?: string } {
+  const node = helper.getNode('hook');
+  const calls = node.status.args as Array<[Record<string, string>]>;
+  return calls.length ? calls[calls.length - 1][0] : {};
+}
+
+function send(payload: unknown, extra: Record<string, unknown> = {}): void {
+  helper.getNode('hook').receive({ payload, ...extra });
+}
+
+describe('findface-webhook node', function () {
+  this.timeout(20000);
+
+  before(() => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-webhook-test-'));
+    helper.settings({ userDir });
+  });
+  after(() => {
+    helper.settings({});
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    receiver = await Receiver.start();
+    fs.rmSync(path.join(userDir, 'findface-queues'), { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await receiver.stop();
+  });
+
+  it('POSTs the seed event as a JSON array and logs as FindFace does', async () => {
+    const out = await load();
+    send(seedEvent);
+    await waitFor(() => out.ok.length === 1, 5000, 'the delivery report');
+    assert.equal(receiver.requests.length, 1);
+    const request = receiver.requests[0];
+    assert.equal(request.method, 'POST');
+    assert.equal(request.headers['content-type'], 'application/json');
+    assert.deepEqual(request.body, [seedEvent]);
+    const report = out.ok[0].payload;
+    assert.equal(report.statusCode, 200);
+    assert.deepEqual(report.ids, ['4173669353687265180']);
+    assert.equal(report.count, 1);
+    assert.equal(report.attempts, 1);
+    assert.equal(typeof report.latencyMs, 'number');
+    assert.equal(out.ok[0].topic, 'door');
+    assert.deepEqual(lines('info'), [
+      'Event 4173669353687265180 enqueued for webhook door (1 items in queue)',
+      "Received 1 events from queue: ['4173669353687265180']",
+      'Attempting to send 1 events',
+      "Sent 1 events: ['4173669353687265180']",
+    ]);
+    assert.equal(out.completed.length, 1, 'done() once the payload is queued');
+    assert.equal(out.fail.length + out.caught.length, 0);
+    await waitFor(() => lastStatus().fill === 'green', 3000, 'a green status');
+  });
+
+  it('batches under load: every event arrives once, in order, at most batchSize per request', async () => {
+    receiver.respondWith({ status: 200, delayMs: 20 });
+    const out = await load({ batchSize: 50 });
+    const total = 600;
+    for (let i = 0; i < total; i++) send(ev(i));
+    await receiver.waitForDelivered(total, 15000);
+    assert.deepEqual(
+      receiver.deliveredIds,
+      Array.from({ length: total }, (_, i) => String(i)),
+    );
+    assert.ok(receiver.requests.every((r) => Array.isArray(r.body) && r.body.length >= 1 && r.body.length <= 50));
+    assert.ok(receiver.requests.length < total / 5, `batched: ${receiver.requests.length} requests for ${total} events`);
+    await waitFor(() => out.completed.length === total, 5000, 'every message completed');
+    await waitFor(() => out.ok.reduce((n, m) => n + m.payload.count, 0) === total, 5000, 'delivery reports');
+    assert.equal(lines('info').filter((l) => l.startsWith('Event ')).length, total);
+    assert.ok(lines('info').includes(`Event 599 enqueued for webhook door (${lines('info').find((l) => l.startsWith('Event 599'))!.match(/\((\d+) items/)![1]} items in queue)`));
+  });
+
+  it('sends an array payload as its elements, and any JSON payload', async () => {
+    const out = await load({ batchSize: 10, lingerMs: 200 });
+    send([ev('a'), ev('b')]);
+    send({ temperature: 21.5 });
+    await waitFor(() => out.ok.length >= 1, 5000, 'a delivery');
+    assert.deepEqual(receiver.bodies[0], [ev('a'), ev('b'), { temperature: 21.5 }]);
+    assert.ok(lines('info').includes("Received 3 events from queue: ['a', 'b', -]"), lines('info').join('\n'));
+    assert.deepEqual(out.ok[0].payload.ids, ['a', 'b', null]);
+  });
+
+  it('backs off after connection errors with the configured numbers, then delivers', async () => {
+    await receiver.refuse();
+    const out = await load({ backoffBase: 0.01, backoffFactor: 2, backoffMax: 10 });
+    send(ev(1));
+    await waitFor(() => lines('warn').length >= 3, 5000, 'three backoff warnings');
+    const warns = lines('warn');
+    assert.equal(warns[0], `Backing off for 0.020 seconds after failure: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${receiver.port}`);
+    assert.match(warns[1], /^Backing off for 0\.040 seconds after failure: ECONNREFUSED/);
+    assert.match(warns[2], /^Backing off for 0\.080 seconds after failure: ECONNREFUSED/);
+    await waitFor(() => lastStatus().fill === 'yellow', 3000, 'a yellow status');
+    await receiver.accept();
+    await waitFor(() => out.ok.length === 1, 10000, 'the delivery');
+    assert.ok(out.ok[0].payload.attempts > 3);
+    assert.deepEqual(receiver.deliveredIds, ['1']);
+    assert.equal(out.completed.length, 1);
+  });
+
+  it('retries HTTP 500 and reports it; gives the batch up after maxAttempts on output 2', async () => {
+    receiver.respondWith({ status: 500 });
+    const out = await load({ maxAttempts: 3, batchSize: 2, lingerMs: 100 });
+    send(ev('x'));
+    send(ev('y'));
+    await waitFor(() => out.fail.length === 1, 5000, 'the given-up batch');
+    assert.equal(receiver.requests.length, 3);
+    assert.deepEqual(out.fail[0].payload, [ev('x'), ev('y')]);
+    assert.deepEqual(out.fail[0].error, { message: 'HTTP 500 Internal Server Error', code: 'HTTP_500', statusCode: 500 });
+    assert.equal(out.fail[0].attempts, 3);
+    assert.deepEqual(lines('warn').slice(0, 2), [
+      'Backing off for 0.020 seconds after failure: HTTP 500 Internal Server Error',
+      'Backing off for 0.040 seconds after failure: HTTP 500 Internal Server Error',
+    ]);
+    assert.equal(out.ok.length, 0);
+    // The queue moved on: the next event is delivered when the receiver recovers.
+    receiver.respondWith({ status: 200 });
+    send(ev('z'));
+    await waitFor(() => out.ok.length === 1, 5000, 'the next delivery');
+    assert.deepEqual(receiver.deliveredIds, ['z']);
+  });
+
+  it('treats only successCodes as success', async () => {
+    receiver.script({ status: 200 }, { status: 200 });
+    receiver.respondWith({ status: 202 });
+    const out = await load({ successCodes: '202, 204' });
+    send(ev(1));
+    await waitFor(() => out.ok.length === 1, 5000, 'the delivery');
+    assert.equal(out.ok[0].payload.statusCode, 202);
+    assert.equal(out.ok[0].payload.attempts, 3);
+    assert.equal(receiver.requests.length, 3);
+    assert.match(lines('warn')[0], /after failure: HTTP 200 OK$/);
+  });
+
+  it('gives up at once on 422 (the receiver rejects this very request)', async () => {
+    receiver.script({ status: 422 });
+    const out = await load({ maxAttempts: 0 });
+    send(ev('bad'));
+    send(ev('good'));
+    await waitFor(() => out.fail.length === 1 && out.ok.length === 1, 5000, 'one given up, one delivered');
+    assert.equal(out.fail[0].error.statusCode, 422);
+    assert.equal(out.fail[0].attempts, 1);
+    assert.deepEqual(out.ok[0].payload.ids, ['good']);
+  });
+
+  it('waits what a 429 Retry-After asks', async () => {
+    receiver.script({ status: 429, headers: { 'Retry-After': '1' } });
+    const out = await load({ backoffMax: 5 });
+    send(ev(1));
+    await waitFor(() => out.ok.length === 1, 5000, 'the delivery');
+    assert.equal(lines('warn')[0], 'Backing off for 1.000 seconds after failure: HTTP 429 Too Many Requests (Retry-After 1.000 s)');
+    const [first, second] = receiver.requests;
+    assert.ok(second.at - first.at >= 950, `waited ${second.at - first.at} ms`);
+  });
+
+  it('times a slow request out after `timeout` ms and retries it', async () => {
+    receiver.script({ status: 200, delayMs: 1000 });
+    const out = await load({ timeout: 100 });
+    send(ev(1));
+    await waitFor(() => out.ok.length === 1, 5000, 'the delivery');
+    assert.equal(lines('warn')[0], 'Backing off for 0.020 seconds after failure: ETIMEDOUT timeout of 100ms exceeded');
+    assert.equal(out.ok[0].payload.attempts, 2);
+  });
+
+  it('stops on 410 Gone: keeps the queue, red status, error to Catch; a redeploy resumes', async () => {
+    receiver.script({ status: 410 });
+    const out = await load();
+    send(ev(1));
+    await waitFor(() => out.caught.length === 1, 5000, 'the caught error');
+    assert.match(out.caught[0].error.message, /HTTP 410 Gone/);
+    send(ev(2));
+    await waitFor(() => out.completed.length === 2, 5000, 'the second event queued');
+    await waitFor(() => lastStatus().fill === 'red', 3000, 'a red status');
+    await sleep(200);
+    assert.equal(receiver.requests.length, 1, 'nothing more is sent');
+    await setFlows(flow(), 'full');
+    const ok = collect('ok');
+    await waitFor(() => receiver.delivered.length === 2, 5000, 'the kept events after redeploy');
+    assert.deepEqual(receiver.deliveredIds, ['1', '2']);
+    await waitFor(() => ok.length === 2, 5000, 'the reports');
+  });
+
+  it('drops input when inactive, and says so', async () => {
+    const out = await load({ active: false });
+    send(ev(1));
+    await waitFor(() => out.completed.length === 1, 3000, 'the message completed');
+    await sleep(100);
+    assert.equal(receiver.requests.length, 0);
+    assert.equal(lastStatus().fill, 'grey');
+    assert.match(String(lastStatus().text), /inactive/);
+    assert.equal(fs.existsSync(queueDir()), false, 'an inactive node opens no queue');
+  });
+
+  it('refuses a bad configuration with a red status and an error per message', async () => {
+    const out = await load({ url: 'ftp://example.com/', successCodes: '200,ok' });
+    await waitFor(() => lastStatus().fill === 'red', 3000, 'a red status');
+    send(ev(1));
+    await waitFor(() => out.caught.length === 1, 3000, 'the caught error');
+    assert.match(out.caught[0].error.message, /url must be http/);
+    assert.match(out.caught[0].error.message, /successCodes/);
+  });
+
+  it('keeps the queue and delivering across a redeploy', async () => {
+    await receiver.refuse();
+    const out = await load();
+    for (const id of ['1', '2', '3']) send(ev(id));
+    await waitFor(() => out.completed.length === 3, 5000, 'three events queued');
+    await setFlows(flow({ name: 'renamed' }), 'full');
+    assert.ok(fs.existsSync(queueDir()), 'the queue directory is kept');
+    const ok = collect('ok');
+    await receiver.accept();
+    await waitFor(() => receiver.delivered.length === 3, 10000, 'the events after redeploy');
+    assert.deepEqual(receiver.deliveredIds, ['1', '2', '3']);
+    await waitFor(() => ok.length === 3, 5000, 'the reports');
+  });
+
+  it('deletes the queue of a node removed from the flows', async () => {
+    await receiver.refuse();
+    const out = await load();
+    send(ev(1));
+    await waitFor(() => out.completed.length === 1, 5000, 'the event queued');
+    assert.ok(fs.existsSync(queueDir()));
+    await setFlows([{ id: 'tab', type: 'tab' }, { id: 'other', type: 'helper', z: 'tab' }], 'full');
+    await waitFor(() => !fs.existsSync(queueDir()), 3000, 'the queue directory to go');
+  });
+
+  it('keeps queued events across a Node-RED restart (unload/load) and delivers them in order', async () => {
+    await receiver.refuse();
+    let out = await load({ batchSize: 2 });
+    for (let i = 0; i < 5; i++) send(ev(i));
+    await waitFor(() => out.completed.length === 5, 5000, 'five events queued');
+    await helper.unload();
+    await receiver.accept();
+    out = await load({ batchSize: 2 });
+    await waitFor(() => receiver.delivered.length === 5, 10000, 'the events after restart');
+    assert.deepEqual(receiver.deliveredIds, ['0', '1', '2', '3', '4']);
+    assert.ok(receiver.requests.every((r) => (r.body as unknown[]).length <= 2));
+  });
+
+  it('reports a full queue to Catch and rejects only what does not fit', async () => {
+    await receiver.refuse();
+    const out = await load({ queueMaxEvents: 2 });
+    for (const id of ['1', '2', '3']) send(ev(id));
+    await waitFor(() => out.caught.length === 1 && out.completed.length === 2, 5000, 'two queued, one refused');
+    await waitFor(() => /full/.test(String(lastStatus().text)), 3000, 'a queue-full status');
+    await receiver.accept();
+    await waitFor(() => receiver.delivered.length === 2, 10000, 'the two queued events');
+    assert.deepEqual(receiver.deliveredIds, ['1', '2']);
+  });
+});
