@@ -9,6 +9,7 @@ import { FaceEvent, normaliseEvent } from './lib/event';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from './lib/simulator';
 import { captureRawBody, isLiteralPath, routeKey } from './lib/raw-body-capture';
 import { RecentIds } from './lib/recent-ids';
+import { parseSecrets } from './lib/standard-webhooks';
 import { IntakeResult, takeWebhookRequest } from './lib/webhook-intake';
 
 type Mode = 'webhook' | 'simulate' | 'poll';
@@ -170,7 +171,7 @@ export = function (RED: NodeAPI) {
         return;
       }
       pathOwners.set(ownerKey, node.id);
-      const signingSecrets = (node.credentials?.signingSecrets ?? '').split(/[\s,]+/).filter(Boolean);
+      const signingSecrets = parseSecrets(node.credentials?.signingSecrets);
       const options = {
         secret: node.credentials?.secret || undefined,
         signingSecrets,

@@ -10,11 +10,15 @@ import https from 'https';
 import os from 'os';
 import path from 'path';
 import axios from 'axios';
+import type { Request, Response } from 'express';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { acknowledge } from './lib/acknowledgement';
 import { backoffProblem, BackoffOptions } from './lib/backoff';
 import { DurableQueue } from './lib/durable-queue';
 import { EventQueue } from './lib/queue';
+import { sampleEvent } from './lib/sample-event';
 import { DeliveredReport, GivenUpReport, parseSuccessCodes, Sender, SenderStatus, Transport } from './lib/sender';
+import { parseSecrets, signatureHeaders } from './lib/standard-webhooks';
 
 interface WebhookDef extends NodeDef {
   title: string;
@@ -30,6 +34,50 @@ interface WebhookDef extends NodeDef {
   successCodes: string;
   queueMaxEvents: number | string;
   queueMaxMb: number | string;
+  /** "none" | "basic" | "bearer": credentials user/password or token. */
+  authType: string;
+  /** Extra request headers as a JSON object string (not for secrets: those go in the credentials). */
+  headers: string;
+}
+
+interface WebhookCredentials {
+  user?: string;
+  password?: string;
+  token?: string;
+  /** Standard Webhooks secrets (whsec_…), space-separated: the request is signed with each. */
+  signingSecrets?: string;
+}
+
+const AUTH_TYPES = ['none', 'basic', 'bearer'];
+/** Headers the sender sets itself. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'authorization', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+
+/** Extra headers from the node's JSON; a problem text when they are not an object of strings. */
+function parseHeaders(text: unknown): { headers: Record<string, string>; problem?: string } {
+  if (isBlank(text)) return { headers: {} };
+  if (typeof text !== 'string') return { headers: {}, problem: 'headers must be a JSON object string' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { headers: {}, problem: `headers are not JSON: ${(error as Error).message}` };
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { headers: {}, problem: 'headers must be a JSON object' };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return { headers: {}, problem: `"${name}" is not a header name` };
+    if (RESERVED_HEADERS.has(name.toLowerCase())) return { headers: {}, problem: `the header "${name}" is set by the node` };
+    if (typeof value !== 'string' || /[\r\n]/.test(value)) return { headers: {}, problem: `the header "${name}" needs a one-line string value` };
+    headers[name] = value;
+  }
+  return { headers };
+}
+
+/** The Authorization header from the credentials. */
+function authorizationHeader(authType: string, credentials: WebhookCredentials): string | undefined {
+  if (authType === 'basic') return `Basic ${Buffer.from(`${credentials.user ?? ''}:${credentials.password ?? ''}`).toString('base64')}`;
+  if (authType === 'bearer') return `Bearer ${credentials.token ?? ''}`;
+  return undefined;
 }
 
 const DEFAULTS = {
@@ -100,13 +148,31 @@ function short(text: string, max = 60): string {
 }
 
 export = function (RED: NodeAPI) {
-  function FindFaceWebhookNode(this: Node, config: WebhookDef) {
+  function FindFaceWebhookNode(this: Node<WebhookCredentials>, config: WebhookDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const title = (config.title || '').trim() || config.name || node.id;
-    const url = (config.url || '').trim();
-    const active = config.active === undefined ? true : config.active === true || config.active === 'true';
     const problems: string[] = [];
+    const text = (key: 'title' | 'url' | 'name') => {
+      const value = config[key];
+      if (value === undefined || value === null) return '';
+      if (typeof value !== 'string') {
+        problems.push(`${key} must be text (got ${JSON.stringify(value)})`);
+        return '';
+      }
+      return value.trim();
+    };
+    const title = text('title') || text('name') || node.id;
+    const url = text('url');
+    const activeValues: Record<string, boolean> = { true: true, false: false };
+    const active = config.active === undefined ? true : activeValues[String(config.active)];
+    if (active === undefined) problems.push(`active must be true or false (got ${JSON.stringify(config.active)})`);
+    const authType = isBlank(config.authType) ? 'none' : String(config.authType);
+    if (!AUTH_TYPES.includes(authType)) problems.push(`authType must be one of ${AUTH_TYPES.join(', ')} (got ${JSON.stringify(config.authType)})`);
+    const extraHeaders = parseHeaders(config.headers);
+    if (extraHeaders.problem) problems.push(extraHeaders.problem);
+    const credentials: WebhookCredentials = node.credentials ?? {};
+    const signingSecrets = parseSecrets(credentials.signingSecrets);
+    const authorization = authorizationHeader(authType, credentials);
     const batchSize = Math.max(1, numberProp(config, 'batchSize', 1, true, problems));
     const lingerMs = numberProp(config, 'lingerMs', 0, false, problems);
     const timeout = numberProp(config, 'timeout', 0, false, problems);
@@ -219,11 +285,16 @@ export = function (RED: NodeAPI) {
       transformRequest: [(data: unknown) => data],
       transformResponse: [(data: unknown) => data],
     });
+    const requestHeaders = (body: string): Record<string, string> => {
+      const headers: Record<string, string> = { ...extraHeaders.headers, 'Content-Type': 'application/json' };
+      if (authorization) headers.Authorization = authorization;
+      // Signed at each attempt: the timestamp is the attempt's, the id the batch's.
+      if (signingSecrets.length) Object.assign(headers, signatureHeaders(signingSecrets, body, Date.now()));
+      return headers;
+    };
+    (node as unknown as { testRequest: TestRequest }).testRequest = { url, headers: requestHeaders };
     const transport: Transport = async (body, signal) => {
-      const response = await client.post(url, body, {
-        signal,
-        headers: { 'Content-Type': 'application/json' },
-      });
+      const response = await client.post(url, body, { signal, headers: requestHeaders(body) });
       return { status: response.status, statusText: response.statusText, headers: response.headers as Record<string, unknown> };
     };
 
@@ -288,13 +359,19 @@ export = function (RED: NodeAPI) {
     }
     renderStatus();
 
-    node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
-      if (!active) {
-        done();
-        return;
-      }
+    // Every input settles a waiting source's acknowledgement (see lib/acknowledgement.ts) with done.
+    node.on('input', (msg: NodeMessageInFlow, _send: unknown, nodeDone: (err?: Error) => void) => {
+      const done = (error?: Error) => {
+        acknowledge(msg, error);
+        nodeDone(error);
+      };
       if (configProblem) {
         done(new Error(configProblem));
+        return;
+      }
+      if (!active) {
+        // Switched off on purpose: not queued, as the contract says, and nothing to retry.
+        done();
         return;
       }
       if (closed) {
@@ -363,5 +440,52 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('findface-webhook', FindFaceWebhookNode);
+  RED.nodes.registerType<Node<WebhookCredentials>, WebhookDef, unknown, WebhookCredentials>('findface-webhook', FindFaceWebhookNode, {
+    credentials: {
+      user: { type: 'text' },
+      password: { type: 'password' },
+      token: { type: 'password' },
+      signingSecrets: { type: 'password' },
+    },
+  });
+
+  // ---- "Send test event": the seed's sample event, posted once, answer shown in the dialog ------------
+  RED.httpAdmin.post('/findface-webhook/:id/test', RED.auth.needsPermission('findface-webhook.write'), async (req: Request, res: Response) => {
+    const body: Record<string, unknown> = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
+    const deployed = RED.nodes.getNode(String(req.params.id)) as unknown as { testRequest?: TestRequest } | null;
+    const target = typeof body.url === 'string' && body.url.trim() ? body.url.trim() : undefined;
+    const problem = target ? urlProblem(target) : deployed?.testRequest ? null : RED._('findface-webhook.test.no-url');
+    if (problem) {
+      res.status(400).json({ ok: false, message: problem });
+      return;
+    }
+    const payload = JSON.stringify([sampleEvent]);
+    // The deployed node's credentials and headers go only to the deployed node's own URL.
+    const useDeployed = deployed?.testRequest && (!target || target === deployed.testRequest.url);
+    const url = useDeployed ? deployed!.testRequest!.url : target!;
+    const headers = useDeployed ? deployed!.testRequest!.headers(payload) : { 'Content-Type': 'application/json' };
+    const started = Date.now();
+    try {
+      const response = await axios.post(url, payload, {
+        headers,
+        timeout: 10000,
+        maxRedirects: 0,
+        validateStatus: () => true,
+        responseType: 'text',
+        transformRequest: [(data: unknown) => data],
+        transformResponse: [(data: unknown) => data],
+        maxContentLength: 64 * 1024,
+      });
+      const answer = typeof response.data === 'string' ? response.data.slice(0, 500) : '';
+      res.json({ ok: response.status === 200, status: response.status, statusText: response.statusText, body: answer, latencyMs: Date.now() - started });
+    } catch (error) {
+      const err = error as Error & { code?: string };
+      res.json({ ok: false, status: 0, message: [err.code, err.message].filter(Boolean).join(' '), latencyMs: Date.now() - started });
+    }
+  });
 };
+
+interface TestRequest {
+  url: string;
+  headers(body: string): Record<string, string>;
+}

@@ -1,9 +1,10 @@
 // What the webhook-mode source answers to one HTTP request: the checks of
 // method, secret, content type, size, encoding and body, in that order.
 // Plain Node.js: the node adapts it to Node-RED's httpNode.
-import { createHash, createHmac, timingSafeEqual } from 'crypto';
+import { createHash, timingSafeEqual } from 'crypto';
 import { eventsFromBody, FaceEvent } from './event';
 import { BodyTooLargeError, CapturedRequest, readBody } from './raw-body-capture';
+import { standardSignature } from './standard-webhooks';
 
 export interface IntakeOptions {
   /** Shared secret; empty or undefined: no authentication. */
@@ -72,19 +73,6 @@ export function contentTypeProblem(header: string | undefined): string | null {
   const charset = parameters.find((parameter) => parameter.startsWith('charset='));
   if (charset && !/^charset="?utf-8"?$/.test(charset)) return `${charset} is not supported: send UTF-8`;
   return null;
-}
-
-const SIGNATURE_PREFIX = 'whsec_';
-
-/** The HMAC key of a Standard Webhooks secret: base64 after the `whsec_` prefix. */
-export function signingKey(secret: string): Buffer {
-  const encoded = secret.startsWith(SIGNATURE_PREFIX) ? secret.slice(SIGNATURE_PREFIX.length) : secret;
-  return Buffer.from(encoded, 'base64');
-}
-
-/** Standard Webhooks `v1` signature of a message: base64 HMAC-SHA256 of "id.timestamp.body". */
-export function standardSignature(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
-  return createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
 }
 
 function header(req: IntakeRequest, name: string): string | undefined {

@@ -336,4 +336,117 @@ describe('findface-webhook node', function () {
     await waitFor(() => receiver.delivered.length === 2, 10000, 'the two queued events');
     assert.deepEqual(receiver.deliveredIds, ['1', '2']);
   });
+  describe('authentication, signatures and headers', () => {
+    // Verified by the standardwebhooks package, an independent implementation.
+    const { Webhook } = require('standardwebhooks');
+    const key = 'whsec_' + Buffer.from('a signing key of 32 bytes.......').toString('base64');
+    const nextKey = 'whsec_' + Buffer.from('the next key during its rotation').toString('base64');
+
+    it('signs every request with each key, and a batch sent again keeps its webhook-id', async () => {
+      receiver.script({ status: 500 });
+      await helper.load(webhookNode, flow({ authType: 'bearer' }), { hook: { token: 'door-token', signingSecrets: `${key} ${nextKey}` } });
+      const ok = collect('ok');
+      send(seedEvent);
+      await waitFor(() => ok.length === 1, 5000, 'the delivery after one failure');
+      assert.equal(receiver.requests.length, 2);
+      const [failed, delivered] = receiver.requests;
+      assert.equal(delivered.headers.authorization, 'Bearer door-token');
+      assert.equal(failed.headers['webhook-id'], delivered.headers['webhook-id']);
+      const raw = JSON.stringify(delivered.body);
+      const headers = {
+        'webhook-id': String(delivered.headers['webhook-id']),
+        'webhook-timestamp': String(delivered.headers['webhook-timestamp']),
+        'webhook-signature': String(delivered.headers['webhook-signature']),
+      };
+      assert.deepEqual(new Webhook(key).verify(raw, headers), [seedEvent]);
+      assert.deepEqual(new Webhook(nextKey).verify(raw, headers), [seedEvent]);
+      const stranger = 'whsec_' + Buffer.from('not one of the keys').toString('base64');
+      assert.throws(() => new Webhook(stranger).verify(raw, headers));
+    });
+
+    it('sends basic authentication and extra headers from the node', async () => {
+      await helper.load(webhookNode, flow({ authType: 'basic', headers: '{"X-Site": "entrance"}' }), { hook: { user: 'door', password: 'pa:ss' } });
+      const ok = collect('ok');
+      send(seedEvent);
+      await waitFor(() => ok.length === 1);
+      const request = receiver.requests[0];
+      assert.equal(request.headers.authorization, 'Basic ' + Buffer.from('door:pa:ss').toString('base64'));
+      assert.equal(request.headers['x-site'], 'entrance');
+      assert.equal(request.headers['webhook-signature'], undefined);
+    });
+
+    it('refuses headers it sets itself, and text where an object belongs', async () => {
+      for (const headers of ['{"Authorization": "x"}', '[1]', '{"X-A": 5}', 'not json']) {
+        const out = await load({ headers });
+        send(seedEvent);
+        await waitFor(() => out.caught.length === 1, 3000, `the error for ${headers}`);
+        await helper.unload();
+      }
+      assert.equal(receiver.requests.length, 0);
+    });
+  });
+
+  describe('configuration of the wrong type', () => {
+    for (const [what, props] of [
+      ['a title that is not text', { title: 42 }],
+      ['a url that is not text', { url: { href: 'http://x' } }],
+      ['active that is not a boolean', { active: 'yes' }],
+      ['an unknown authType', { authType: 'digest' }],
+    ] as Array<[string, Record<string, unknown>]>) {
+      it(`reports ${what} on every message instead of crashing or going quiet`, async () => {
+        const out = await load(props);
+        send(seedEvent);
+        await waitFor(() => out.caught.length === 1, 3000, 'the configuration error');
+        assert.equal(receiver.requests.length, 0);
+      });
+    }
+  });
+
+  it('acknowledges a queued event to a source waiting for it, and an error when it cannot queue', async () => {
+    await receiver.refuse();
+    await load({ queueMaxEvents: 1 });
+    const first: Array<Error | undefined> = [];
+    const second: Array<Error | undefined> = [];
+    send(ev('1'), { _findfaceAck: (error?: Error) => first.push(error) });
+    send(ev('2'), { _findfaceAck: (error?: Error) => second.push(error) });
+    await waitFor(() => first.length === 1 && second.length === 1, 3000, 'both acknowledgements');
+    assert.equal(first[0], undefined);
+    assert.match(String(second[0]?.message), /limit|full/i);
+  });
+
+  describe('the "send test event" admin endpoint', () => {
+    before(() => helper.startServer());
+    after(() => helper.stopServer());
+
+    it('posts the seed sample event to the URL given and reports the answer', async () => {
+      await load();
+      const response = await helper.request().post('/findface-webhook/hook/test').send({ url: receiver.url }).expect(200);
+      assert.equal(response.body.ok, true);
+      assert.equal(response.body.status, 200);
+      assert.deepEqual(receiver.requests.at(-1)!.body, [seedEvent]);
+    });
+
+    it('uses the deployed node\'s credentials only for its own URL', async () => {
+      await helper.load(webhookNode, flow({ authType: 'bearer' }), { hook: { token: 'door-token' } });
+      await helper.request().post('/findface-webhook/hook/test').send({}).expect(200);
+      assert.equal(receiver.requests.at(-1)!.headers.authorization, 'Bearer door-token');
+      const other = await Receiver.start();
+      try {
+        await helper.request().post('/findface-webhook/hook/test').send({ url: other.url }).expect(200);
+        assert.equal(other.requests.length, 1);
+        assert.equal(other.requests[0].headers.authorization, undefined);
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it('reports a receiver that is down, and refuses a bad URL', async () => {
+      await load();
+      await receiver.refuse();
+      const down = await helper.request().post('/findface-webhook/hook/test').send({ url: receiver.url }).expect(200);
+      assert.equal(down.body.ok, false);
+      assert.match(down.body.message, /ECONNREFUSED/);
+      await helper.request().post('/findface-webhook/hook/test').send({ url: 'ftp://x' }).expect(400);
+    });
+  });
 });

@@ -1,0 +1,27 @@
+// The sample event of FindFace's documentation ("Webhook in Action"), to the
+// letter: what the webhook sender's "send test event" button posts.
+export const sampleEvent = {
+  acknowledged: true,
+  acknowledged_by: null,
+  acknowledged_date: '2019-04-09T12:29:23Z',
+  acknowledged_reaction: null,
+  camera: 2,
+  confidence: 0.9098,
+  created_date: '2019-04-09T12:29:23Z',
+  face: 'http://172.20.77.17/uploads/2019/04/09/event/122955_face_aT3ZZh.jpg',
+  features: { age: null, beard: null, emotions: null, gender: null, glasses: null, liveness: null },
+  frame: 'http://172.20.77.17/uploads/2019/04/09/event/122955_image_3msdHH.jpg',
+  frame_coords_bottom: 981,
+  frame_coords_left: 1630,
+  frame_coords_right: 1911,
+  frame_coords_top: 701,
+  id: '4173669353687265180',
+  looks_like_confidence: null,
+  matched: true,
+  matched_dossier: 1,
+  matched_face: '4173665826982243136',
+  matched_lists: [1],
+  normalized_photo: 'http://172.20.77.17/uploads/2019/04/09/event/122955_face0_E638aW.png',
+  quality: -0.000158,
+  scores: { direction_score: -2.62964, frame_no: 800, score: -0.000158435, tracking_duration: 34000 },
+};
