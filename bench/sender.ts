@@ -9,7 +9,9 @@
 //   - a plain axios loop posting the same batches of 100, one in flight (the ceiling).
 // Events are made inside Node-RED by a function node, so HTTP intake does not
 // count. Bounded: a few seconds per figure.
+import fs from 'fs';
 import http from 'http';
+import path from 'path';
 import axios from 'axios';
 import { NodeRedProcess } from '../test/support/node-red-process';
 import { Receiver } from '../test/support/receiver';
@@ -149,10 +151,25 @@ async function axiosLoop(receiver: Receiver, count: number): Promise<number> {
 }
 
 async function withNodeRed<T>(receiver: Receiver, level: string, body: (red: NodeRedProcess) => Promise<T>): Promise<T> {
-  const red = await NodeRedProcess.create({
-    flows: flows(receiver.url),
-    settings: { logging: { console: { level, metrics: false, audit: false } } },
-  });
+  const red = await NodeRedProcess.create({ flows: flows(receiver.url) });
+  if (level !== 'info') {
+    // NodeRedProcess waits for the info line "Started flows": keep only that one
+    // (a handler needs a function, so settings.js is extended here).
+    const file = path.join(red.userDir, 'settings.js');
+    const text = fs.readFileSync(file, 'utf8').replace(/^module\.exports = /, 'const settings = ');
+    fs.writeFileSync(
+      file,
+      `${text}
+settings.logging = {
+  console: { level: ${JSON.stringify(level)}, metrics: false, audit: false },
+  startup: { level: 'info', metrics: false, audit: false, handler: () => (msg) => {
+    if (typeof msg.msg === 'string' && /^(Started|Stopped|Starting|Stopping) flows/.test(msg.msg)) console.log(msg.msg);
+  } },
+};
+module.exports = settings;
+`,
+    );
+  }
   try {
     await red.start();
     const result = await body(red);

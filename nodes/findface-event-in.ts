@@ -3,9 +3,13 @@
 // lib/webhook-intake.ts and the events in lib/simulator.ts.
 import buffer from 'buffer';
 import type { NextFunction, Request, Response } from 'express';
+import os from 'os';
+import nodePath from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { ackGroup, ACK_PROPERTY } from './lib/acknowledgement';
 import { FaceEvent, normaliseEvent } from './lib/event';
+import type { FindFaceServerHandle, Query } from './lib/findface-api';
+import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from './lib/poller';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from './lib/simulator';
 import { captureRawBody, isLiteralPath, routeKey } from './lib/raw-body-capture';
 import { RecentIds } from './lib/recent-ids';
@@ -30,6 +34,11 @@ interface EventInDef extends NodeDef {
   /** "emitted": answer 200 once the events are sent on; "queued": once senders have queued them all, else 503. */
   respond: 'emitted' | 'queued';
   queuedTimeoutS: number | string;
+  /** Poll mode: the findface-server config node, seconds between polls, FindFace query filters (JSON), where a new node starts. */
+  server: string;
+  pollIntervalS: number | string;
+  pollFilters: string;
+  startAt: 'now' | 'beginning';
 }
 
 interface EventInCredentials {
@@ -393,6 +402,87 @@ export = function (RED: NodeAPI) {
         if (statusTimer) clearTimeout(statusTimer);
         node.status({});
         done();
+      });
+      return;
+    }
+
+    if (mode === 'poll') {
+      const server = RED.nodes.getNode(config.server) as unknown as FindFaceServerHandle | null;
+      if (!server) {
+        fail(RED._('findface-event-in.errors.no-server'));
+        return;
+      }
+      if (server.configError || !server.client) {
+        fail(RED._('findface-event-in.errors.server-config', { error: server.configError ?? '' }));
+        return;
+      }
+      let filters: Query;
+      try {
+        const text = typeof config.pollFilters === 'string' && config.pollFilters.trim() ? config.pollFilters : '{}';
+        const parsed: unknown = JSON.parse(text);
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+        filters = parsed as Query;
+      } catch (error) {
+        fail(RED._('findface-event-in.errors.bad-filters', { error: (error as Error).message }));
+        return;
+      }
+      const intervalS = config.pollIntervalS === undefined || config.pollIntervalS === '' ? 5 : Number(config.pollIntervalS);
+      const startAt = config.startAt === 'beginning' ? 'beginning' : 'now';
+      const pollerSettings = { intervalMs: intervalS * 1000, filters, startAt } as const;
+      const problem =
+        typeof config.pollIntervalS === 'boolean' || !(intervalS >= 0.1)
+          ? RED._('findface-event-in.errors.bad-interval', { value: shown(config.pollIntervalS) })
+          : pollerOptionsProblem(pollerSettings);
+      if (problem) {
+        fail(problem);
+        return;
+      }
+      const userDir = (RED.settings as unknown as { userDir?: string }).userDir || nodePath.join(os.homedir(), '.node-red');
+      const store = new FileCursorStore(nodePath.join(userDir, 'findface-cursors', `${node.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`));
+      let pollerStatus: PollerStatus | undefined;
+      showStatus = () => {
+        if (!pollerStatus) return;
+        const fills: Record<string, 'green' | 'blue' | 'yellow'> = { waiting: 'green', polling: 'blue', backoff: 'yellow' };
+        node.status({ fill: fills[pollerStatus.state] ?? 'red', shape: 'dot', text: `${statusText(pollerStatus)} · ${received}` });
+      };
+      let lastReported = '';
+      const poller = new Poller({
+        source: server.client,
+        store,
+        sourceKey: server.url,
+        ...pollerSettings,
+        onEvent: (event) => {
+          received++;
+          const payload = server.absolutise(event as FaceEvent & Record<string, unknown>);
+          node.send({ payload, ...metadata(payload, 'poll') } as NodeMessage);
+        },
+        onStatus: (status) => {
+          pollerStatus = status;
+          // An auth or configuration failure halts polling: Catch nodes hear of each new one.
+          if (status.state === 'halted' && status.error && status.error.message !== lastReported) {
+            lastReported = status.error.message;
+            // With a message, so that Catch nodes receive it (node.error without one only logs).
+            node.error(status.error.message, { topic: 'findface/poll', payload: { error: status.error, server: server.url } } as NodeMessage);
+          }
+          scheduleStatus();
+        },
+        onWarning: (message) => node.warn(message),
+      });
+      poller.start();
+      node.on('input', (_msg: NodeMessageInFlow, _send, done) => {
+        // Poll now; also the way to retry at once after a 401, once the token is fixed.
+        poller.trigger();
+        done();
+      });
+      node.on('close', (removed: boolean, done: () => void) => {
+        closed = true;
+        if (statusTimer) clearTimeout(statusTimer);
+        node.status({});
+        poller
+          .stop()
+          .then(() => (removed ? store.remove() : undefined))
+          .catch((error: Error) => node.warn(error.message))
+          .finally(done);
       });
       return;
     }

@@ -7,7 +7,7 @@ import fs from 'fs';
 import net from 'net';
 import os from 'os';
 import path from 'path';
-import { sleep, waitFor } from './wait';
+import { waitFor } from './wait';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 const cacheDir = path.join(repoRoot, '.cache');
@@ -173,7 +173,12 @@ export class NodeRedProcess {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGINT');
-    const finished = await Promise.race([this.exited!.then(() => true), sleep(timeoutMs).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.exited!.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
     if (!finished) {
       child.kill('SIGKILL');
       await this.exited;

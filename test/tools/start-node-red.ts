@@ -21,8 +21,16 @@ if (!fs.existsSync(exampleFile)) {
 fs.mkdirSync(path.join(userDir, 'node_modules'), { recursive: true });
 const link = path.join(userDir, 'node_modules', 'node-red-contrib-findface');
 if (!fs.existsSync(link)) fs.symlinkSync(repoRoot, link, 'dir');
+// The example as shipped, its URLs pointed at this Node-RED's port (the
+// examples post to 127.0.0.1:1880). Edits made in the editor are kept until
+// the example itself changes.
 const flowFile = path.join(userDir, `flows-${example}.json`);
-if (!fs.existsSync(flowFile)) fs.copyFileSync(exampleFile, flowFile);
+const shipped = fs.readFileSync(exampleFile, 'utf8').split('127.0.0.1:1880').join(`127.0.0.1:${port}`);
+const shippedCopy = path.join(userDir, `.shipped-${example}.json`);
+if (!fs.existsSync(flowFile) || !fs.existsSync(shippedCopy) || fs.readFileSync(shippedCopy, 'utf8') !== shipped) {
+  fs.writeFileSync(flowFile, shipped);
+  fs.writeFileSync(shippedCopy, shipped);
+}
 fs.writeFileSync(
   path.join(userDir, 'settings.js'),
   `module.exports = ${JSON.stringify(

@@ -1,0 +1,217 @@
+// Each example flow deployed into a real Node-RED (the packed package,
+// installed as a user would): it runs with nothing outside Node-RED, its
+// catchers and the door relay really receive batches of the right events,
+// and the log has no error. The test's copy of each example points the
+// senders at this Node-RED's port (as the examples' comments tell users to)
+// and records what every `http in` route receives into a file.
+import assert from 'assert/strict';
+import fs from 'fs';
+import path from 'path';
+import { NodeRedProcess, repoRoot } from '../support/node-red-process';
+import { sleep, waitFor } from '../support/wait';
+import { seedEvent } from '../fixtures/events';
+
+interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  url?: string;
+  method?: string;
+  wires?: string[][];
+  [key: string]: unknown;
+}
+
+interface FaceEventLike {
+  id: string;
+  camera: number | { id: number };
+  matched: boolean;
+  matched_dossier?: number | null;
+}
+
+const examplesDir = path.join(repoRoot, 'examples');
+
+function loadExample(name: string): FlowNode[] {
+  return JSON.parse(fs.readFileSync(path.join(examplesDir, `${name}.json`), 'utf8')) as FlowNode[];
+}
+
+/**
+ * The example as the test deploys it: local URLs on this Node-RED's port, and
+ * each `http in` route also wired to a json → file pair writing what it
+ * receives, one request body per line, to <dir>/<route>.ndjson.
+ */
+function testCopy(flow: FlowNode[], port: number, dir: string): { flow: FlowNode[]; files: Map<string, string> } {
+  const copy = JSON.parse(JSON.stringify(flow).split('127.0.0.1:1880').join(`127.0.0.1:${port}`)) as FlowNode[];
+  const files = new Map<string, string>();
+  for (const node of copy.filter((n) => n.type === 'http in')) {
+    const file = path.join(dir, `${String(node.url).replace(/[^A-Za-z0-9]+/g, '_')}.ndjson`);
+    files.set(String(node.url), file);
+    const toJson = { id: `${node.id}-json`, type: 'json', z: node.z, action: 'str', property: 'payload', pretty: false, x: 0, y: 0, wires: [[`${node.id}-file`]] };
+    const toFile = {
+      id: `${node.id}-file`,
+      type: 'file',
+      z: node.z,
+      filename: file,
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+      x: 0,
+      y: 0,
+      wires: [],
+    };
+    node.wires = [[...(node.wires?.[0] ?? []), toJson.id]];
+    copy.push(toJson, toFile);
+  }
+  return { flow: copy, files };
+}
+
+/** The request bodies a route has received so far. */
+function received(file: string | undefined): unknown[] {
+  if (!file || !fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as unknown);
+}
+
+function batchesOf(file: string | undefined): FaceEventLike[][] {
+  const bodies = received(file);
+  for (const body of bodies) {
+    assert.ok(Array.isArray(body) && body.length > 0, `not a batch (a JSON array of events): ${JSON.stringify(body).slice(0, 200)}`);
+    for (const event of body as FaceEventLike[]) assert.ok(event.id !== undefined && event.camera !== undefined, `not an event: ${JSON.stringify(event).slice(0, 200)}`);
+  }
+  return bodies as FaceEventLike[][];
+}
+
+const cameraOf = (event: FaceEventLike) => (typeof event.camera === 'object' ? event.camera.id : event.camera);
+
+const post = (url: string, body: unknown) =>
+  fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('the example flows in a real Node-RED', function () {
+  this.timeout(120000);
+  let nodeRed: NodeRedProcess;
+  let types: Map<string, string | undefined>;
+  let mark = 0;
+
+  before(async () => {
+    nodeRed = await NodeRedProcess.create({ flows: [] });
+    await nodeRed.start();
+    const sets = (await (await fetch(`${nodeRed.url}/nodes`, { headers: { Accept: 'application/json' } })).json()) as Array<{
+      module: string;
+      name: string;
+      types: string[];
+      err?: unknown;
+    }>;
+    types = new Map();
+    for (const set of sets.filter((s) => s.module === 'node-red-contrib-findface')) {
+      for (const type of set.types.length ? set.types : [set.name]) types.set(type, set.err ? `${set.name} failed to load: ${String(set.err).split('\n')[0]}` : undefined);
+    }
+  });
+
+  beforeEach(() => {
+    mark = nodeRed.log.length;
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(nodeRed.log.slice(mark));
+  });
+
+  after(() => nodeRed?.dispose());
+
+  /** Deploys the test copy of an example, or skips when a type it needs is not registered. */
+  async function deployExample(context: Mocha.Context, name: string): Promise<Map<string, string>> {
+    const flow = loadExample(name);
+    for (const type of new Set(flow.map((n) => n.type).filter((t) => t.startsWith('findface-')))) {
+      const problem = types.has(type) ? types.get(type) : `${type} is not registered`;
+      if (problem) {
+        context.test!.title += ` (pending: ${problem})`;
+        context.skip();
+      }
+    }
+    const dir = fs.mkdtempSync(path.join(nodeRed.userDir, `${name}-`));
+    const copy = testCopy(flow, nodeRed.port, dir);
+    await nodeRed.deploy(copy.flow);
+    return copy.files;
+  }
+
+  function logErrors(): string[] {
+    return nodeRed.log
+      .slice(mark)
+      .split('\n')
+      .filter((line) => line.includes('[error]') || /^\w*Error:/.test(line));
+  }
+
+  it('01-seed-walkthrough: the catcher receives batches of the events the seed\'s filter passes', async function () {
+    const files = await deployExample(this, '01-seed-walkthrough');
+    const catcher = files.get('/findface-catcher');
+    const batches = await waitFor(() => (batchesOf(catcher).length >= 2 ? batchesOf(catcher) : undefined), 30000, 'two batches at the catcher');
+    for (const batch of batches) {
+      assert.ok(batch.length <= 10, `a batch of ${batch.length} (batchSize 10)`);
+      for (const event of batch) {
+        // {"camera_group_in": [1, 3], "matched_dossier_in": [12, 25]}, cameras 1 and 2 in group 1
+        assert.ok([1, 2].includes(cameraOf(event)), `camera ${cameraOf(event)} is not in group 1 or 3`);
+        assert.ok(event.matched_dossier === 12 || event.matched_dossier === 25, `dossier ${event.matched_dossier}`);
+      }
+    }
+    assert.match(nodeRed.log.slice(mark), /Event \d+ enqueued for webhook seed catcher \(\d+ items in queue\)/);
+    assert.match(nodeRed.log.slice(mark), /Sent \d+ events: \[/);
+    assert.deepEqual(logErrors(), []);
+  });
+
+  it('02-door-access-control: the door relay receives staff at the entrance only, from the simulator and from a FindFace POST', async function () {
+    const files = await deployExample(this, '02-door-access-control');
+    const relay = files.get('/door-relay/open');
+    await waitFor(() => batchesOf(relay).length >= 2, 30000, 'two door openings from simulated events');
+    // What FindFace would post to the webhook-mode source: the seed's event (dossier 1: not staff) and a staff member.
+    const staff = { ...seedEvent, id: '4173669353687299999', camera: 1, matched_dossier: 25 };
+    const visitor = { ...seedEvent, id: '4173669353687288888' };
+    const answer = await post(`${nodeRed.url}/findface/door-events`, [visitor, staff]);
+    assert.equal(answer.status, 200);
+    await waitFor(() => batchesOf(relay).some((batch) => batch.some((event) => event.id === staff.id)), 10000, 'the posted staff event at the door relay');
+    await sleep(500);
+    const batches = batchesOf(relay);
+    for (const batch of batches) {
+      assert.equal(batch.length, 1, 'the door webhook sends one event at a time');
+      const [event] = batch;
+      assert.ok([1, 2].includes(cameraOf(event)), `door opened for camera ${cameraOf(event)}, not an entrance camera`);
+      assert.ok(event.matched_dossier === 12 || event.matched_dossier === 25, `door opened for dossier ${event.matched_dossier}`);
+    }
+    assert.ok(!batches.some((batch) => batch.some((event) => event.id === visitor.id)), 'the door opened for a visitor');
+    assert.deepEqual(logErrors(), []);
+  });
+
+  it('03-fan-out: the archive and the lobby keep receiving while the broken receiver fails and backs off', async function () {
+    const files = await deployExample(this, '03-fan-out');
+    const [archive, lobby, broken] = ['/fanout/archive', '/fanout/lobby', '/fanout/broken'].map((route) => files.get(route));
+    // The broken receiver is tried, answers 500, and its webhook backs off (twice, so it is well into its failures).
+    await waitFor(() => nodeRed.log.slice(mark).split('Backing off for').length - 1 >= 2, 30000, 'two backoffs of the broken receiver');
+    assert.ok(received(broken).length >= 1, 'the broken receiver was never tried');
+    const lobbyBefore = batchesOf(lobby).length;
+    const archiveBefore = batchesOf(archive).length;
+    await waitFor(
+      () => batchesOf(lobby).length >= lobbyBefore + 2 && batchesOf(archive).length >= archiveBefore + 1,
+      30000,
+      'the lobby and the archive to keep receiving while the broken receiver backs off',
+    );
+    for (const batch of batchesOf(archive)) {
+      assert.ok(batch.length <= 20);
+      for (const event of batch) assert.equal(event.matched, true, 'the archive receives matched events only');
+    }
+    for (const batch of batchesOf(lobby)) {
+      assert.equal(batch.length, 1);
+      assert.ok([1, 2].includes(cameraOf(batch[0])), `lobby screen got camera ${cameraOf(batch[0])}`);
+    }
+    // FindFace's own words, for the broken receiver: the waits grow by backoffFactor 2.7.
+    const waits = [...nodeRed.log.slice(mark).matchAll(/Backing off for (\d+\.\d{3}) seconds after failure: (.*)/g)];
+    assert.equal(waits[0][1], '0.270');
+    assert.equal(waits[1][1], '0.729');
+    assert.match(waits[0][2], /500/);
+    // The webhook-mode source takes a FindFace POST too: the seed's (matched) event reaches the archive.
+    assert.equal((await post(`${nodeRed.url}/findface/events`, [seedEvent])).status, 200);
+    await waitFor(() => batchesOf(archive).some((batch) => batch.some((event) => event.id === seedEvent.id)), 10000, 'the posted event in the archive');
+    assert.deepEqual(logErrors(), []);
+  });
+});

@@ -1,0 +1,101 @@
+// Poll mode of findface-event-in against the fake FindFace API on 127.0.0.1:
+// events emitted once, in creation order, across a redeploy; image URLs made
+// absolute; a wrong token halts polling with an error that Catch nodes get.
+import assert from 'assert/strict';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import helper, { coreNode } from '../support/helper';
+import { sleep, waitFor } from '../support/wait';
+import { FakeFindFace } from '../support/fake-findface';
+
+const eventIn = require('../../nodes/findface-event-in.js');
+const serverNode = require('../../nodes/findface-server.js');
+const catchNode = coreNode('common/25-catch.js');
+
+type Msg = { payload: Record<string, unknown>; findface: Record<string, unknown>; error?: { message: string } };
+
+describe('findface-event-in node, poll mode', function () {
+  this.timeout(20000);
+  let fake: FakeFindFace;
+  let userDir: string;
+
+  before(() => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-poll-test-'));
+    helper.settings({ userDir });
+  });
+  after(() => {
+    helper.settings({});
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => (fake = await FakeFindFace.start()));
+  afterEach(async () => {
+    await helper.unload();
+    await fake.close();
+  });
+
+  const flow = (props: Record<string, unknown> = {}) => [
+    { id: 'tab', type: 'tab' },
+    { id: 's1', type: 'findface-server', name: 'ff', url: fake.url, externalAddress: 'http://172.20.77.17', timeout: 2000, rejectUnauthorized: true, ca: '' },
+    { id: 'source', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollIntervalS: 0.1, pollFilters: '{}', startAt: 'beginning', wires: [['out']], ...props },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: ['source'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+
+  async function load(token: string, props: Record<string, unknown> = {}) {
+    await helper.load([serverNode, eventIn, catchNode], flow(props), { s1: { token } });
+    const out: Msg[] = [];
+    const caught: Msg[] = [];
+    helper.getNode('out').on('input', (msg: Msg) => out.push(msg));
+    helper.getNode('caught').on('input', (msg: Msg) => caught.push(msg));
+    return { out, caught };
+  }
+
+  it('emits every event once, oldest first, across a redeploy, with absolute image URLs', async () => {
+    fake.addEvents(150, {}, true);
+    let { out } = await load(fake.token);
+    await waitFor(() => out.length === 150, 10000, '150 events');
+    const firstIds = out.map((msg) => String(msg.payload.id));
+    assert.deepEqual(firstIds, [...firstIds].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
+    assert.match(String(out[0].payload.face), /^http:\/\/172\.20\.77\.17\//);
+    assert.equal(out[0].findface.source, 'poll');
+    await helper.unload();
+    fake.addEvents(5);
+    ({ out } = await load(fake.token));
+    await waitFor(() => out.length === 5, 10000, 'the 5 new events');
+    await sleep(300);
+    assert.equal(out.length, 5, 'nothing emitted twice after the redeploy');
+    assert.ok(out.every((msg) => !firstIds.includes(String(msg.payload.id))));
+  });
+
+  it('halts on a wrong token with an error for Catch nodes, without hammering the server', async () => {
+    fake.addEvents(3);
+    const { out, caught } = await load('wrong-token');
+    await waitFor(() => caught.length === 1, 5000, 'the auth error');
+    assert.match(caught[0].error!.message, /401|auth|token/i);
+    await sleep(500);
+    assert.equal(out.length, 0);
+    assert.ok(fake.requestsTo('/events/faces/').length <= 2, `${fake.requestsTo('/events/faces/').length} requests`);
+  });
+
+  it('passes FindFace query filters through', async () => {
+    await load(fake.token, { pollFilters: '{"cameras": [1, 2], "matched": true}' });
+    await waitFor(() => fake.requestsTo('/events/faces/').length > 0, 5000, 'a poll');
+    const query = fake.requestsTo('/events/faces/')[0].query;
+    assert.deepEqual(query.getAll('cameras'), ['1', '2']);
+    assert.equal(query.get('matched'), 'true');
+  });
+
+  it('refuses a missing server and bad filters with an error on deploy', async () => {
+    await helper.load([serverNode, eventIn], [
+      { id: 'tab', type: 'tab' },
+      { id: 'a', type: 'findface-event-in', z: 'tab', mode: 'poll', server: '', wires: [] },
+      { id: 'b', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollFilters: '[1]', wires: [] },
+      { id: 's1', type: 'findface-server', url: fake.url },
+    ], { s1: { token: fake.token } });
+    const errors = helper.log().args.filter((args: any[]) => args[0]?.level === 20).map((args: any[]) => `${args[0].id} ${args[0].msg}`);
+    assert.ok(errors.some((line: string) => /^a .*no-server|^a .*needs a FindFace server/.test(line)), errors.join('\n'));
+    assert.ok(errors.some((line: string) => /^b .*bad-filters|^b .*not a JSON object/.test(line)), errors.join('\n'));
+  });
+});

@@ -1,0 +1,213 @@
+// The example flows in examples/ (what Import › Examples offers): nrlint
+// finds no problem, every node type is Node-RED's own or this package's,
+// every wire ends at a node of the same flow, the package's nodes use the
+// contract's property names, every URL a sender posts to is served by the
+// same example, and comment nodes explain each one.
+import assert from 'assert/strict';
+import { execFileSync } from 'child_process';
+import fs from 'fs';
+import path from 'path';
+
+interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  name?: string;
+  info?: string;
+  wires?: string[][];
+  [key: string]: unknown;
+}
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const examplesDir = path.join(repoRoot, 'examples');
+const exampleFiles = fs
+  .readdirSync(examplesDir)
+  .filter((file) => file.endsWith('.json'))
+  .sort();
+
+/** Node types the installed Node-RED registers itself: its core nodes' editor templates. */
+function coreTypes(): Set<string> {
+  const nodeRedDir = path.dirname(require.resolve('node-red/package.json'));
+  const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json', { paths: [nodeRedDir] })), 'core');
+  const types = new Set<string>(['tab', 'subflow', 'group', 'junction']);
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.name.endsWith('.html')) {
+        for (const match of fs.readFileSync(file, 'utf8').matchAll(/data-template-name="([^"]+)"/g)) types.add(match[1]);
+      }
+    }
+  };
+  walk(coreDir);
+  return types;
+}
+
+/** The types this package registers: registerType calls in the editor files its node-red.nodes map lists. */
+function ourTypes(): Set<string> {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
+  const types = new Set<string>();
+  for (const js of Object.values(pkg['node-red'].nodes)) {
+    const html = path.join(repoRoot, js.replace(/\.js$/, '.html'));
+    if (!fs.existsSync(html)) continue;
+    for (const match of fs.readFileSync(html, 'utf8').matchAll(/registerType\(\s*["']([^"']+)["']/g)) types.add(match[1]);
+  }
+  return types;
+}
+
+const FILTER_KEYS = ['camera_group_in', 'matched_dossier_in', 'matched', 'camera_in', 'matched_lists_in', 'confidence_gte', 'matched_card_in'];
+const WEBHOOK_PROPERTIES: Record<string, (v: unknown) => boolean> = {
+  title: (v) => typeof v === 'string' && v.length > 0,
+  url: (v) => typeof v === 'string' && /^https?:\/\/\S+$/.test(v),
+  active: (v) => typeof v === 'boolean',
+  batchSize: (v) => Number.isInteger(v) && (v as number) >= 1,
+  lingerMs: (v) => typeof v === 'number' && v >= 0,
+  timeout: (v) => typeof v === 'number' && v > 0,
+  backoffBase: (v) => typeof v === 'number' && v > 0,
+  backoffFactor: (v) => typeof v === 'number' && v >= 1,
+  backoffMax: (v) => typeof v === 'number' && v > 0,
+  maxAttempts: (v) => Number.isInteger(v) && (v as number) >= 0,
+  successCodes: (v) => typeof v === 'string' && /^\s*[1-5]\d\d\s*(,\s*[1-5]\d\d\s*)*$/.test(v),
+};
+
+function parseObject(text: unknown, what: string): Record<string, unknown> {
+  assert.equal(typeof text, 'string', `${what} must be a JSON string`);
+  const value = JSON.parse(text as string) as unknown;
+  assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `${what} is not a JSON object: ${text}`);
+  return value as Record<string, unknown>;
+}
+
+describe('example flows', function () {
+  this.timeout(20000);
+  const core = coreTypes();
+  const ours = ourTypes();
+  const flows = new Map<string, FlowNode[]>(
+    exampleFiles.map((file) => [file, JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as FlowNode[]]),
+  );
+
+  it('are the three the README and `npm start` name', () => {
+    assert.deepEqual(exampleFiles, ['01-seed-walkthrough.json', '02-door-access-control.json', '03-fan-out.json']);
+  });
+
+  it('knows the core types and ours (sanity check of this test)', () => {
+    for (const type of ['inject', 'debug', 'http in', 'http response', 'comment', 'change', 'http request']) assert.ok(core.has(type), type);
+    assert.ok(ours.has('findface-event-in'), [...ours].join(','));
+  });
+
+  for (const file of exampleFiles) {
+    describe(file, () => {
+      const flow = flows.get(file)!;
+      const byId = new Map(flow.map((node) => [node.id, node]));
+      const tabs = flow.filter((node) => node.type === 'tab');
+      const nodes = flow.filter((node) => node.type !== 'tab');
+
+      it('passes nrlint with .nrlintrc.js', () => {
+        const nrlint = path.join(path.dirname(require.resolve('nrlint/package.json')), 'bin', 'nrlint.js');
+        let output: string;
+        try {
+          output = execFileSync(process.execPath, [nrlint, '-c', path.join(repoRoot, '.nrlintrc.js'), '-f', 'json', path.join(examplesDir, file)], {
+            encoding: 'utf8',
+          });
+        } catch (error) {
+          const failed = error as { stdout?: string; stderr?: string };
+          assert.fail(`nrlint found problems in ${file}:\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+        }
+        assert.deepEqual(JSON.parse(output), []);
+      });
+
+      it('is one flow tab holding every node, with unique ids and no credentials', () => {
+        assert.equal(tabs.length, 1, 'one tab, so that the example imports as its own flow');
+        assert.equal(new Set(flow.map((node) => node.id)).size, flow.length, 'duplicate ids');
+        for (const node of nodes) assert.equal(node.z, tabs[0].id, `${node.type} ${node.id} is not on the example's tab`);
+        for (const node of flow) assert.equal(node.credentials, undefined, `${node.id} carries credentials`);
+      });
+
+      it('uses only core node types and this package\'s', () => {
+        const unknown = nodes.map((node) => node.type).filter((type) => !core.has(type) && !ours.has(type));
+        assert.deepEqual(unknown, []);
+      });
+
+      it('wires only to nodes that exist in the same flow', () => {
+        for (const node of nodes) {
+          for (const [port, targets] of (node.wires ?? []).entries()) {
+            for (const target of targets) {
+              const to = byId.get(target);
+              assert.ok(to, `${node.type} ${node.id} output ${port + 1} is wired to missing node ${target}`);
+              assert.equal(to.z, node.z, `${node.id} is wired to ${target} on another flow`);
+              assert.notEqual(to.type, 'comment', `${node.id} is wired to a comment`);
+            }
+          }
+        }
+      });
+
+      it('has comment nodes that explain it', () => {
+        const comments = nodes.filter((node) => node.type === 'comment');
+        assert.ok(comments.length >= 1, 'no comment node');
+        const text = comments.map((node) => `${node.name}\n${node.info ?? ''}`).join('\n');
+        assert.ok(comments.some((node) => typeof node.info === 'string' && node.info.length > 200), 'no comment explains the flow in its info');
+        if (JSON.stringify(flow).includes('127.0.0.1:1880')) assert.match(text, /1880[\s\S]*port|port[\s\S]*1880/i, 'no comment says the port may differ');
+      });
+
+      it('gives the package\'s nodes the contract\'s properties', () => {
+        for (const node of nodes) {
+          const where = `${node.type} "${node.name || node.id}"`;
+          if (node.type === 'findface-filter') {
+            const filters = parseObject(node.filters, `${where} filters`);
+            for (const key of Object.keys(filters)) assert.ok(FILTER_KEYS.includes(key), `${where}: unknown filter key ${key}`);
+            assert.ok(node.outputs === 1 || node.outputs === 2, `${where}: outputs ${node.outputs}`);
+            assert.equal(node.wires?.length, node.outputs, `${where}: wires for ${node.outputs} outputs`);
+            parseObject(node.cameraGroups, `${where} cameraGroups`);
+          } else if (node.type === 'findface-webhook') {
+            for (const [key, valid] of Object.entries(WEBHOOK_PROPERTIES)) assert.ok(valid(node[key]), `${where}: ${key} = ${JSON.stringify(node[key])}`);
+            assert.equal(node.wires?.length, 2, `${where}: two outputs`);
+          } else if (node.type === 'findface-event-in') {
+            assert.ok(['webhook', 'simulate', 'poll'].includes(node.mode as string), `${where}: mode ${node.mode}`);
+            if (node.mode === 'webhook') assert.match(String(node.path), /^\/\S+$/, `${where}: path`);
+            if (node.mode === 'simulate') {
+              assert.ok(Number(node.rate) > 0, `${where}: rate`);
+              assert.equal(node.inputs, 1, `${where}: a simulator takes start/stop, so it has an input`);
+              parseObject(node.cameras, `${where} cameras`);
+            }
+            assert.equal(node.wires?.length, 1, `${where}: one output`);
+          }
+        }
+      });
+
+      it('serves, in the same flow, every local URL it posts to', () => {
+        const served = new Set<string>();
+        for (const node of nodes) {
+          if (node.type === 'http in' && node.method === 'post') served.add(String(node.url));
+          if (node.type === 'findface-event-in' && node.mode === 'webhook') served.add(String(node.path));
+        }
+        for (const node of nodes.filter((n) => typeof n.url === 'string' && /^https?:\/\//.test(n.url as string))) {
+          const url = new URL(node.url as string);
+          if (url.hostname !== '127.0.0.1') continue;
+          assert.equal(url.port, '1880', `${node.id}: local URLs use Node-RED's default port, as the comments say`);
+          assert.ok(served.has(url.pathname), `${node.type} "${node.name || node.title || node.id}" posts to ${url.pathname}, which the flow does not serve`);
+        }
+      });
+    });
+  }
+
+  it('can all be imported together: no two examples serve the same path', () => {
+    const owners = new Map<string, string>();
+    for (const [file, flow] of flows) {
+      for (const node of flow) {
+        const route = node.type === 'http in' ? `${node.method} ${node.url}` : node.type === 'findface-event-in' && node.mode === 'webhook' ? `post ${node.path}` : undefined;
+        if (!route) continue;
+        assert.ok(!owners.has(route), `${route} is served by ${owners.get(route)} and ${file}`);
+        owners.set(route, file);
+      }
+    }
+  });
+
+  it('have ids unique across all examples (importing one next to another never clashes)', () => {
+    const seen = new Map<string, string>();
+    for (const [file, flow] of flows) {
+      for (const node of flow) {
+        assert.ok(!seen.has(node.id), `${node.id} is in ${seen.get(node.id)} and ${file}`);
+        seen.set(node.id, file);
+      }
+    }
+  });
+});
