@@ -3,6 +3,8 @@
 // shapes are read by lib/event.ts.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { acknowledge } from './lib/acknowledgement';
+import { cameraGroupsStatusText } from './lib/camera-groups';
+import type { CameraGroupsLease, FindFaceServerHandle } from './lib/findface-api';
 import { eventProblem, FaceEvent, normaliseEvent } from './lib/event';
 import {
   CompiledFilter,
@@ -15,13 +17,19 @@ import {
   parseCameraGroups,
   parseFilters,
   SummaryWord,
+  GroupResolver,
 } from './lib/filter';
 
 interface FilterDef extends NodeDef {
   filters?: string;
   outputs?: number | string;
   cameraGroups?: string;
+  /** Optional findface-server config node: camera groups from FindFace's camera list. */
+  server?: string;
 }
+
+/** How long an event may wait for the server's camera list to load. */
+const GROUPS_READY_MS = 2000;
 
 const STATUS_INTERVAL_MS = 500;
 
@@ -30,21 +38,31 @@ export = function (RED: NodeAPI) {
   const problemText = (problem: ConfigProblem) => text(`errors.${problem.code}`, { ...problem } as Record<string, string | number>);
 
   /** The compiled filter, or the configuration error to report on every message. */
-  function configure(config: FilterDef): { filter: CompiledFilter; outputs: 1 | 2 } | { error: string } {
+  function configure(config: FilterDef, serverGroups?: GroupResolver): { filter: CompiledFilter; outputs: 1 | 2 } | { error: string } {
     const outputs = config.outputs === undefined ? 1 : Number(config.outputs);
     if (outputs !== 1 && outputs !== 2) return { error: text('errors.bad-outputs', { value: String(config.outputs) }) };
     const spec = parseFilters(config.filters ?? '{}');
     if (!spec.ok) return { error: problemText(spec.problem) };
     const groups = parseCameraGroups(config.cameraGroups);
     if (!groups.ok) return { error: problemText(groups.problem) };
-    // The node's own map comes first; groups from a findface-server config node would follow it.
-    return { filter: compileFilter(spec.value, firstKnownGroup(groupsFromMap(groups.value))), outputs };
+    // The node's own map comes first; the findface-server's camera list after it.
+    const resolvers = serverGroups ? [groupsFromMap(groups.value), serverGroups] : [groupsFromMap(groups.value)];
+    return { filter: compileFilter(spec.value, firstKnownGroup(...resolvers)), outputs };
   }
 
   function FindFaceFilterNode(this: Node, config: FilterDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const setup = configure(config);
+    let lease: CameraGroupsLease | undefined;
+    let serverProblem: string | undefined;
+    if (config.server) {
+      const server = RED.nodes.getNode(config.server) as unknown as FindFaceServerHandle | null;
+      if (!server) serverProblem = text('errors.no-server');
+      else if (server.configError) serverProblem = text('errors.server-config', { error: server.configError });
+      else lease = server.acquireCameraGroups();
+    }
+    const serverGroups = lease ? (cameraId: number) => lease!.groups.groupOf(cameraId) : undefined;
+    const setup = serverProblem ? { error: serverProblem } : configure(config, serverGroups);
 
     if ('error' in setup) {
       const error = new Error(setup.error);
@@ -56,6 +74,7 @@ export = function (RED: NodeAPI) {
         acknowledge(msg, error);
         done(error);
       });
+      node.on('close', () => lease?.release());
       return;
     }
 
@@ -70,7 +89,9 @@ export = function (RED: NodeAPI) {
     const showStatus = () => {
       let counts = `${text('status.passed')} ${passed} · ${text('status.failed')} ${failed}`;
       if (unknownGroup > 0) counts += ` · ${text('status.unknownGroup')} ${unknownGroup}`;
-      const warn = unknownGroup > 0 || filter.emptyKeys.length > 0;
+      const groupsFailed = lease?.groups.status.state === 'failed';
+      if (lease && (groupsFailed || lease.groups.status.state === 'loading')) counts += ` · ${text('status.cameras')} ${cameraGroupsStatusText(lease.groups.status)}`;
+      const warn = unknownGroup > 0 || filter.emptyKeys.length > 0 || groupsFailed;
       node.status({ fill: warn ? 'yellow' : 'green', shape: 'dot', text: `${summary} · ${counts}` });
     };
     /** Redrawn at most every STATUS_INTERVAL_MS, so a busy node is not slowed by it. */
@@ -95,7 +116,8 @@ export = function (RED: NodeAPI) {
 
     const notEvent = (where: string, problem: string) => new Error(`${text('errors.not-event')}: ${where} ${problem}`);
 
-    node.on('input', (msg: NodeMessageInFlow, send, done) => {
+    type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
+    const handle = (msg: NodeMessageInFlow, send: Send, done: (error?: Error) => void) => {
       const payload = msg.payload;
       if (Array.isArray(payload)) {
         for (let index = 0; index < payload.length; index++) {
@@ -139,12 +161,31 @@ export = function (RED: NodeAPI) {
       // Dropped by the filter: taken care of, as far as a waiting source is concerned.
       else acknowledge(msg);
       done();
+    };
+
+    // Until the server's camera list has loaded once, events wait for it (at most GROUPS_READY_MS).
+    let groupsSettled = !lease || filter.spec.camera_group_in === undefined;
+    node.on('input', (msg: NodeMessageInFlow, send, done) => {
+      if (lease && (msg as { refresh?: unknown }).refresh === true) {
+        void lease.groups.refresh({ force: true }).finally(scheduleStatus);
+        done();
+        return;
+      }
+      if (groupsSettled) {
+        handle(msg, send, done);
+        return;
+      }
+      void lease!.groups.ready(GROUPS_READY_MS).then(() => {
+        groupsSettled = true;
+        handle(msg, send, done);
+      });
     });
 
     node.on('close', (done: () => void) => {
       closed = true;
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
+      lease?.release();
       done();
     });
 

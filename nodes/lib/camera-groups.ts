@@ -155,11 +155,12 @@ export class CameraGroups {
    * progress, and with any load started less than minRefreshGapMs ago (after
    * the first load succeeded). Resolves when that load settles; never rejects.
    */
-  refresh(): Promise<void> {
+  refresh(options: { force?: boolean } = {}): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.started = true;
     if (this.loading) return this.loading;
-    if (this.loadedOnce && this.clock.now() - this.lastLoadStart < this.minRefreshGapMs) return Promise.resolve();
+    // `force`: a user asked for it (a message), not an unknown camera in an event.
+    if (!options.force && this.loadedOnce && this.clock.now() - this.lastLoadStart < this.minRefreshGapMs) return Promise.resolve();
     return this.load();
   }
 
