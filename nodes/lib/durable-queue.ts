@@ -406,7 +406,13 @@ export class DurableQueue<T> implements EventQueue<T> {
         while (n < this.pending.length && (n === 0 || bytes + this.pending[n].bytes <= MAX_GROUP_BYTES)) bytes += this.pending[n++].bytes;
         const group = this.pending.splice(0, n);
         try {
-          await this.writeGroup(group, bytes);
+          try {
+            await this.writeGroup(group, bytes);
+          } catch (error) {
+            // A full disk, and the segment being written holds only delivered records: free it and try once more.
+            if (!(await this.reclaimDeliveredSegment(error))) throw error;
+            await this.writeGroup(group, bytes);
+          }
           for (const a of group) a.resolve();
         } catch (error) {
           for (const a of group) a.reject(error);
@@ -446,6 +452,35 @@ export class DurableQueue<T> implements EventQueue<T> {
     this.count += items;
     this.byteCount += buffer.length;
     this.dirty = true;
+  }
+
+  /**
+   * After ENOSPC/EDQUOT/EFBIG: when every record is acknowledged, the segment
+   * being written (never sealed while short of segmentBytes, so never deleted)
+   * only takes up room. It is sealed and deleted, and the next write starts a
+   * new segment. True when it was; false leaves everything as it was.
+   */
+  private async reclaimDeliveredSegment(error: unknown): Promise<boolean> {
+    const code = (error as Errno | null)?.code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EFBIG') return false;
+    try {
+      return await this.readerOp('reclaim', async () => {
+        const seg = this.segments[0];
+        const idle = this.count === 0 && this.window.length === 0 && this.segments.length === 1;
+        if (!idle || seg.sealed || seg.size === 0 || this.headOffset < seg.size || this.writeBroken || this.writeFd === undefined) return false;
+        const fd = this.writeFd;
+        this.writeFd = undefined;
+        seg.sealed = true;
+        // A sync in progress may still use the fd (later ones no longer see it); closed now, so the unlink frees the room.
+        await this.syncTail;
+        await this.io.close(fd).catch(() => undefined);
+        await this.dropHead();
+        if (this.syncIntervalMs === 0) await this.syncDir();
+        return true;
+      });
+    } catch {
+      return false;
+    }
   }
 
   /** The segment the next `bytes` go to: the last one, or a new one when it is full (or there is none). */

@@ -740,6 +740,44 @@ describe('DurableQueue', function () {
         assert.deepEqual(ns(await again.peek(1000)), range(2, n - 1));
         await again.destroy();
       });
+
+      it('ENOSPC once everything is delivered: the delivered segment being written is freed, so appends work again on their own', async function () {
+        const dir = path.join(mnt as string, 'q-reclaim');
+        const q = await DurableQueue.open<Item>({ dir });
+        const pad = 'r'.repeat(1000);
+        let n = 0;
+        let failure: NodeJS.ErrnoException | undefined;
+        while (!failure && n < 1000) {
+          try {
+            await q.append([{ n, pad }]);
+            n++;
+          } catch (error) {
+            failure = error as NodeJS.ErrnoException;
+          }
+        }
+        assert.equal(failure?.code, 'ENOSPC');
+        const [first] = segments(dir);
+        // Records still queued: nothing can be freed, the append fails and nothing queued is touched.
+        assert.deepEqual(ns(await q.peek(n - 1)), range(0, n - 1));
+        await q.ack(n - 1);
+        await assert.rejects(q.append([{ n, pad }]), /ENOSPC/);
+        assert.deepEqual(segments(dir), [first]);
+        assert.deepEqual(ns(await q.peek(10)), [n - 1]);
+        // The last one delivered too: the full segment only holds delivered records, and the next append frees it.
+        await q.ack(1);
+        await q.append([{ n, pad }]);
+        await q.append([{ n: n + 1, pad }]);
+        assert.equal(q.length, 2);
+        assert.equal(segments(dir).length, 1);
+        assert.notEqual(segments(dir)[0], first, 'a new segment');
+        assert.deepEqual(ns(await q.peek(10)), [n, n + 1]);
+        await q.close();
+        const again = await DurableQueue.open<Item>({ dir });
+        assert.deepEqual(ns(await again.peek(10)), [n, n + 1]);
+        await again.ack(2);
+        assert.equal(again.length, 0);
+        await again.destroy();
+      });
     });
   });
 
