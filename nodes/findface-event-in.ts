@@ -125,6 +125,11 @@ export = function (RED: NodeAPI) {
       };
     };
 
+    // One send per message: Node-RED deep-clones all but the first message of a multi-message send.
+    const sendEach = (messages: NodeMessage[]) => {
+      for (const msg of messages) node.send(msg);
+    };
+
     const messagesFor = (events: FaceEvent[], source: Mode): NodeMessage[] =>
       events.map((event) => ({ payload: event, ...metadata(event, source) }) as NodeMessage);
 
@@ -252,11 +257,11 @@ export = function (RED: NodeAPI) {
                 scheduleStatus();
               });
               messages.forEach((msg, index) => ((msg as Record<string, unknown>)[ACK_PROPERTY] = acks[index]));
-              node.send([messages] as unknown as NodeMessage[]);
+              sendEach(messages);
               return;
             }
             lastError = undefined;
-            if (messages.length) node.send([messages] as unknown as NodeMessage[]);
+            sendEach(messages);
             res.status(200).json(answer);
             scheduleStatus();
           },
@@ -328,7 +333,7 @@ export = function (RED: NodeAPI) {
         const events: FaceEvent[] = [];
         for (let index = 0; index < count; index++) events.push(simulator.next());
         received += count;
-        node.send([messagesFor(events, 'simulate')] as unknown as NodeMessage[]);
+        sendEach(messagesFor(events, 'simulate'));
         scheduleStatus();
       };
 

@@ -140,6 +140,10 @@ export = function (RED: NodeAPI) {
     const node = this;
     node.url = normaliseUrl(config.url);
     node.externalAddress = normaliseUrl(config.externalAddress);
+    const externalAddressType =
+      config.externalAddress === undefined || config.externalAddress === null || typeof config.externalAddress === 'string'
+        ? null
+        : `the external address must be text (got ${JSON.stringify(config.externalAddress)})`;
     node.client = null;
     node.configError = null;
     node.settings = { timeout: config.timeout, rejectUnauthorized: config.rejectUnauthorized, ca: config.ca };
@@ -154,7 +158,7 @@ export = function (RED: NodeAPI) {
       },
       userDir(),
     );
-    let problem = built.problem ?? externalAddressProblem(node.externalAddress);
+    let problem = built.problem ?? externalAddressType ?? externalAddressProblem(node.externalAddress);
     if (!problem && built.options) {
       try {
         node.client = new FindFaceClient(built.options);
