@@ -85,8 +85,8 @@ describe('example flows', function () {
     exampleFiles.map((file) => [file, JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as FlowNode[]]),
   );
 
-  it('are the three the README and `npm start` name', () => {
-    assert.deepEqual(exampleFiles, ['01-seed-walkthrough.json', '02-door-access-control.json', '03-fan-out.json']);
+  it('are the four the README names', () => {
+    assert.deepEqual(exampleFiles, ['01-seed-walkthrough.json', '02-door-access-control.json', '03-fan-out.json', '04-poll-findface-server.json']);
   });
 
   it('knows the core types and ours (sanity check of this test)', () => {
@@ -115,11 +115,15 @@ describe('example flows', function () {
         assert.deepEqual(JSON.parse(output), []);
       });
 
-      it('is one flow tab holding every node, with unique ids and no credentials', () => {
+      it('is one flow tab holding every node, with unique ids and no credentials but the poll demo\'s stand-in token', () => {
         assert.equal(tabs.length, 1, 'one tab, so that the example imports as its own flow');
         assert.equal(new Set(flow.map((node) => node.id)).size, flow.length, 'duplicate ids');
         for (const node of nodes) assert.equal(node.z, tabs[0].id, `${node.type} ${node.id} is not on the example's tab`);
-        for (const node of flow) assert.equal(node.credentials, undefined, `${node.id} carries credentials`);
+        for (const node of flow) {
+          // The poll example's server node opens only the stand-in FindFace API built in the same flow.
+          const standInToken = node.type === 'findface-server' && JSON.stringify(node.credentials) === '{"token":"demo-token"}';
+          if (!standInToken) assert.equal(node.credentials, undefined, `${node.id} carries credentials`);
+        }
       });
 
       it('uses only core node types and this package\'s', () => {
@@ -179,9 +183,15 @@ describe('example flows', function () {
           if (node.type === 'http in' && node.method === 'post') served.add(String(node.url));
           if (node.type === 'findface-event-in' && node.mode === 'webhook') served.add(String(node.path));
         }
+        const servedGets = new Set(nodes.filter((n) => n.type === 'http in' && n.method === 'get').map((n) => String(n.url)));
         for (const node of nodes.filter((n) => typeof n.url === 'string' && /^https?:\/\//.test(n.url as string))) {
           const url = new URL(node.url as string);
           if (url.hostname !== '127.0.0.1') continue;
+          if (node.type === 'findface-server') {
+            // A stand-in FindFace API: the two lists poll mode and the filter read.
+            for (const list of ['/events/faces', '/cameras']) assert.ok(servedGets.has(url.pathname + list), `the flow does not serve GET ${url.pathname}${list}`);
+            continue;
+          }
           assert.equal(url.port, '1880', `${node.id}: local URLs use Node-RED's default port, as the comments say`);
           assert.ok(served.has(url.pathname), `${node.type} "${node.name || node.title || node.id}" posts to ${url.pathname}, which the flow does not serve`);
         }
