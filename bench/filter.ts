@@ -7,6 +7,7 @@
 // The N messages arrive as one burst. The core switch queues its input and
 // takes one message per event-loop turn (setImmediate), so a burst costs it
 // more than a steady trickle would; the figures are for the burst.
+import { prng } from '../nodes/lib/simulator';
 import { performance } from 'perf_hooks';
 import helper, { coreNode } from '../test/support/helper';
 import { FaceEvent, eventProblem, normaliseEvent } from '../nodes/lib/event';
@@ -24,25 +25,14 @@ const SEED_EXAMPLE = '{"camera_group_in": [1, 3], "matched_dossier_in": [12, 25]
 /** Camera c is in group 1 + c % GROUPS. */
 const CAMERA_GROUPS = JSON.stringify(Object.fromEntries(Array.from({ length: CAMERAS }, (_, c) => [String(c + 1), 1 + ((c + 1) % GROUPS)])));
 
-/** A small deterministic PRNG (mulberry32), so every run sees the same events. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Events as a FindFace installation sends them: 40 % 3.x (no group in the
  * event: the map gives it), 30 % 4.x, 30 % Multi; 20 cameras in 5 groups;
  * a third matched, dossiers 1..40 (so 12 and 25 are hit now and then).
  */
 function events(count: number, shapes: Array<'ffs3' | 'ffs4' | 'multi'> | 'mix', seed = 1): FaceEvent[] {
-  const next = random(seed);
+  // The simulator's PRNG: every run sees the same events.
+  const next = prng(seed);
   const list: FaceEvent[] = [];
   for (let index = 0; index < count; index++) {
     const camera = 1 + Math.floor(next() * CAMERAS);

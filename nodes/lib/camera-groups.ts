@@ -17,7 +17,7 @@
 // briefly and boundedly, for the first load.
 import { backoffSeconds, BackoffOptions, DEFAULT_BACKOFF } from './backoff';
 import { Camera, isFindFaceApiError, RequestOptions } from './findface-api';
-import { Clock, systemClock } from './poller';
+import { Clock, systemClock } from './clock';
 
 /** What the cache reads from; FindFaceClient fits. */
 export interface CameraSource {

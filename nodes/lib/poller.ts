@@ -25,24 +25,12 @@
 // backoff.max, as FindFace's webhook sender does); 401/403 (and other errors
 // that retrying cannot fix: bad filters, TLS, wrong URL) halt the poller,
 // which tries again only every `haltRetryMs` or when trigger() is called.
+import { Clock, systemClock } from './clock';
 import fs from 'fs';
 import path from 'path';
 import { backoffSeconds, BackoffOptions, DEFAULT_BACKOFF } from './backoff';
 import { eventProblem, FaceEvent } from './event';
 import { ApiErrorKind, isFindFaceApiError, Page, Query, RawEvent, RequestOptions } from './findface-api';
-
-/** The timer functions used; @sinonjs/fake-timers' clock fits. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** Where the poller stopped. */
 export interface Cursor {

@@ -5,6 +5,7 @@
 // `maxAttempts` is reached (the batch is then given up); the batch leaves the
 // queue only after that (at-least-once). No Node-RED import: the node wires
 // the transport (an HTTP POST), the queue, the clock and the hooks.
+import { Clock, systemClock } from './clock';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffSeconds, formatSeconds, parseRetryAfter } from './backoff';
 import { EventQueue } from './queue';
 
@@ -22,19 +23,6 @@ export interface TransportResponse {
  * `ECONNREFUSED`) or when `signal` aborts.
  */
 export type Transport = (body: string, signal: AbortSignal) => Promise<TransportResponse>;
-
-/** The timer functions the sender uses; @sinonjs/fake-timers' clock fits. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 export type SenderState = 'idle' | 'lingering' | 'sending' | 'backoff' | 'gone' | 'stopped';
 

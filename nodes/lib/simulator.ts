@@ -30,7 +30,7 @@ export const defaultSimulatorOptions: SimulatorOptions = {
 };
 
 /** mulberry32: a small, fast, well-distributed 32-bit PRNG. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

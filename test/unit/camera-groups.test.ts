@@ -2,7 +2,7 @@ import assert from 'assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
 import { CameraGroups, CameraGroupsOptions, CameraGroupsStatus, cameraGroupsStatusText } from '../../nodes/lib/camera-groups';
 import { Camera, FindFaceApiError, FindFaceClient } from '../../nodes/lib/findface-api';
-import { Clock } from '../../nodes/lib/poller';
+import { Clock } from '../../nodes/lib/clock';
 import { FakeFindFace } from '../support/fake-findface';
 
 /** A camera source answering from `cameras`, or failing with `failure`; `hold` keeps answers back. */

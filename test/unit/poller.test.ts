@@ -1,8 +1,8 @@
 import assert from 'assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
 import { FindFaceApiError, FindFaceClient } from '../../nodes/lib/findface-api';
+import { Clock } from '../../nodes/lib/clock';
 import {
-  Clock,
   compareIds,
   Cursor,
   CursorStore,

@@ -2,9 +2,9 @@ import assert from 'assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
 import fc from 'fast-check';
 import { EventQueue, QueueFullError } from '../../nodes/lib/queue';
+import { Clock } from '../../nodes/lib/clock';
 import {
   classifyStatus,
-  Clock,
   DeliveredReport,
   eventIdOf,
   formatIds,
