@@ -23,7 +23,7 @@ import path from 'path';
 import { NodeRedProcess, freePort } from '../test/support/node-red-process';
 import { sleep, waitFor } from '../test/support/wait';
 import { seedEvent } from '../test/fixtures/events';
-import { dirBytes, mb, post, processMemory, round, seconds, within } from './support/common';
+import { dirBytes, mb, post, processMemory, round, seconds, within, runStandalone } from './support/common';
 import { passFlowStartLines, WARN_LOGGING } from './support/quiet-log';
 import { placed } from './support/flow-compat';
 
@@ -424,13 +424,5 @@ export async function run(options: BacklogOptions = {}) {
   }
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => console.table(figures),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runStandalone(module, run);
 

@@ -7,6 +7,7 @@
 // The N messages arrive as one burst. The core switch queues its input and
 // takes one message per event-loop turn (setImmediate), so a burst costs it
 // more than a steady trickle would; the figures are for the burst.
+import { runStandalone } from './support/common';
 import { prng } from '../nodes/lib/simulator';
 import { performance } from 'perf_hooks';
 import helper, { coreNode } from '../test/support/helper';
@@ -189,15 +190,4 @@ export async function run() {
   return { ...predicateFigures(), ...(await flowFigures()) };
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => {
-      console.table(figures);
-      process.exit(0);
-    },
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runStandalone(module, run);

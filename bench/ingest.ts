@@ -2,6 +2,7 @@
 // `http in` → `http response` flow in the same Node-RED process and against
 // a bare Node.js http server answering 200 (the machine's ceiling), all with
 // autocannon on 127.0.0.1 in one run.
+import { runStandalone } from './support/common';
 import autocannon from 'autocannon';
 import http from 'http';
 import net from 'net';
@@ -72,12 +73,4 @@ export async function run() {
   }
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => console.table(figures),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runStandalone(module, run);

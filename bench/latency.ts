@@ -17,7 +17,7 @@ import net from 'net';
 import { NodeRedProcess } from '../test/support/node-red-process';
 import { seedEvent } from '../test/fixtures/events';
 import { sleep } from '../test/support/wait';
-import { percentile, post, round, within } from './support/common';
+import { percentile, post, round, within, runStandalone } from './support/common';
 import { passFlowStartLines, WARN_LOGGING } from './support/quiet-log';
 import { placed } from './support/flow-compat';
 
@@ -219,12 +219,4 @@ export async function run(options: LatencyOptions = {}) {
   }
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => console.table(figures),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runStandalone(module, run);

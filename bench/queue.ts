@@ -4,6 +4,7 @@
 // seed-sized events (appended, closed, reopened, drained) with the peak RSS,
 // the disk used and a check that nothing is lost or reordered.
 // `node bench/queue.js` (BENCH_QUEUE_BACKLOG=<n> to change the backlog size).
+import { runStandalone } from './support/common';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -139,12 +140,4 @@ export async function run() {
   }
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => console.table(figures),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runStandalone(module, run);

@@ -9,6 +9,7 @@
 //   - a plain axios loop posting the same batches of 100, one in flight (the ceiling).
 // Events are made inside Node-RED by a function node, so HTTP intake does not
 // count. Bounded: a few seconds per figure.
+import { runStandalone } from './support/common';
 import fs from 'fs';
 import http from 'http';
 import path from 'path';
@@ -214,12 +215,4 @@ export async function run() {
   }
 }
 
-if (require.main === module) {
-  run().then(
-    (figures) => console.table(figures),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runStandalone(module, run);

@@ -123,3 +123,19 @@ export function machineInfo(): MachineInfo {
     loadAverage: os.loadavg().map((l) => round(l, 2)),
   };
 }
+
+/** `node bench/<name>.js`: runs one benchmark on its own and prints its figures as a table. */
+export function runStandalone(entry: NodeModule, run: () => Promise<object>): void {
+  if (require.main !== entry) return;
+  run().then(
+    (figures) => {
+      console.table(figures);
+      // Some benchmarks leave keep-alive sockets behind; the figures are out.
+      process.exit(0);
+    },
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
