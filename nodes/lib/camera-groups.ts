@@ -17,7 +17,7 @@
 // briefly and boundedly, for the first load.
 import { backoffSeconds, BackoffOptions, DEFAULT_BACKOFF } from './backoff';
 import { Camera, isFindFaceApiError, RequestOptions } from './findface-api';
-import { Clock, systemClock } from './clock';
+import { Clock, OneShotTimer, systemClock } from './clock';
 
 /** What the cache reads from; FindFaceClient fits. */
 export interface CameraSource {
@@ -82,7 +82,7 @@ export class CameraGroups {
   private settledOnce = false;
   private loading: Promise<void> | undefined;
   private abort: AbortController | undefined;
-  private timer: unknown = undefined;
+  private readonly timer: OneShotTimer;
   private failures = 0;
   private lastLoadStart = -Infinity;
   private started = false;
@@ -92,6 +92,7 @@ export class CameraGroups {
   constructor(options: CameraGroupsOptions) {
     this.source = options.source;
     this.clock = options.clock ?? systemClock;
+    this.timer = new OneShotTimer(this.clock);
     this.refreshMs = positive(options.refreshMs, DEFAULTS.refreshMs);
     this.readyTimeoutMs = positive(options.readyTimeoutMs, DEFAULTS.readyTimeoutMs);
     this.minRefreshGapMs = nonNegative(options.minRefreshGapMs, DEFAULTS.minRefreshGapMs);
@@ -168,26 +169,18 @@ export class CameraGroups {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.clearTimer();
+    this.timer.clear();
     this.abort?.abort();
     this.wake();
     this.setStatus({ state: 'stopped', cameras: this.groups.size });
   }
 
-  private clearTimer(): void {
-    if (this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-  }
-
   private schedule(ms: number): void {
-    this.clearTimer();
+    this.timer.clear();
     if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
+    this.timer.start(ms, () => {
       void this.load();
-    }, ms);
+    });
   }
 
   private setStatus(status: CameraGroupsStatus): void {
@@ -202,7 +195,7 @@ export class CameraGroups {
   private load(): Promise<void> {
     if (this.loading) return this.loading;
     if (this.stopped) return Promise.resolve();
-    this.clearTimer();
+    this.timer.clear();
     this.lastLoadStart = this.clock.now();
     const abort = new AbortController();
     this.abort = abort;

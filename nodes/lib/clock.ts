@@ -12,3 +12,24 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** One pending callback at a time: starting it again replaces the one waiting. */
+export class OneShotTimer {
+  private handle: unknown = undefined;
+
+  constructor(private readonly clock: Clock) {}
+
+  start(ms: number, callback: () => void): void {
+    this.clear();
+    this.handle = this.clock.setTimeout(() => {
+      this.handle = undefined;
+      callback();
+    }, ms);
+  }
+
+  clear(): void {
+    if (this.handle === undefined) return;
+    this.clock.clearTimeout(this.handle);
+    this.handle = undefined;
+  }
+}

@@ -25,7 +25,7 @@
 // backoff.max, as FindFace's webhook sender does); 401/403 (and other errors
 // that retrying cannot fix: bad filters, TLS, wrong URL) halt the poller,
 // which tries again only every `haltRetryMs` or when trigger() is called.
-import { Clock, systemClock } from './clock';
+import { Clock, OneShotTimer, systemClock } from './clock';
 import fs from 'fs';
 import path from 'path';
 import { backoffSeconds, BackoffOptions, DEFAULT_BACKOFF } from './backoff';
@@ -268,7 +268,7 @@ export class Poller {
   private state: PollerState = 'idle';
   private waitMs: number | undefined;
   private error: PollerError | undefined;
-  private timer: unknown = undefined;
+  private readonly timer: OneShotTimer;
   private running: Promise<void> | undefined;
   private abort: AbortController | undefined;
   private again = false;
@@ -283,6 +283,7 @@ export class Poller {
     this.source = options.source;
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
+    this.timer = new OneShotTimer(this.clock);
     this.intervalMs = options.intervalMs ?? DEFAULTS.intervalMs;
     this.pageSize = options.pageSize ?? DEFAULTS.pageSize;
     this.maxPagesPerPoll = options.maxPagesPerPoll ?? DEFAULTS.maxPagesPerPoll;
@@ -327,24 +328,16 @@ export class Poller {
       return;
     }
     this.stopped = true;
-    this.clearTimer();
+    this.timer.clear();
     this.abort?.abort();
     await this.running;
     this.setState('stopped');
   }
 
-  private clearTimer(): void {
-    if (this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-  }
-
   private schedule(ms: number): void {
-    this.clearTimer();
+    this.timer.clear();
     if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
+    this.timer.start(ms, () => {
       if (this.stopped || this.running) return;
       this.again = false;
       this.running = this.cycle().then(
@@ -360,7 +353,7 @@ export class Poller {
           if (!this.stopped) this.schedule(this.haltRetryMs);
         },
       );
-    }, ms);
+    });
   }
 
   private setState(state: PollerState, waitMs?: number): void {
