@@ -334,8 +334,11 @@ describe('poller: FileCursorStore', () => {
     source.addEvents(2);
     const h = harness({}, source, store);
     h.poller.start();
-    await h.run();
-    assert.ok(h.warnings.some((w) => /cannot read the saved position/.test(w)));
+    // The store reads a real file: wait in real time, not a fixed number of loop turns.
+    await waitFor(async () => {
+      await h.run();
+      return h.warnings.some((w) => /cannot read the saved position/.test(w));
+    }, 5000, 'the warning');
     await h.poller.stop();
     assert.equal((await store.load())?.lastId, source.events[1].id);
   });
