@@ -28,7 +28,7 @@ function diskBytes(dir: string): number {
 }
 
 /** `n` one-event appends, issued in bursts of `burst` concurrent calls (as a flood of messages arrives). */
-async function appendSingles(queue: DurableQueue<Event>, from: number, n: number, burst: number): Promise<void> {
+async function appendSingles(queue: DurableQueue, from: number, n: number, burst: number): Promise<void> {
   for (let i = from; i < from + n; i += burst) {
     const calls: Promise<void>[] = [];
     for (let j = i; j < Math.min(i + burst, from + n); j++) calls.push(queue.append([eventAt(j)]));
@@ -36,20 +36,20 @@ async function appendSingles(queue: DurableQueue<Event>, from: number, n: number
   }
 }
 
-async function appendChunks(queue: DurableQueue<Event>, from: number, n: number, chunk: number): Promise<void> {
+async function appendChunks(queue: DurableQueue, from: number, n: number, chunk: number): Promise<void> {
   for (let i = from; i < from + n; i += chunk) {
     await queue.append(Array.from({ length: Math.min(chunk, from + n - i) }, (_, k) => eventAt(i + k)));
   }
 }
 
 /** Drains `n` events with peek(batch)+ack; returns how many were missing or out of order. */
-async function drain(queue: DurableQueue<Event>, from: number, n: number, batch: number): Promise<number> {
+async function drain(queue: DurableQueue, from: number, n: number, batch: number): Promise<number> {
   let expected = from;
   let wrong = 0;
   while (expected < from + n) {
     const items = await queue.peek(Math.min(batch, from + n - expected));
     if (items.length === 0) return wrong + (from + n - expected);
-    for (const item of items) if (item.id !== String(BASE_ID + BigInt(expected++))) wrong++;
+    for (const json of items) if ((JSON.parse(json.toString('utf8')) as { id?: unknown }).id !== String(BASE_ID + BigInt(expected++))) wrong++;
     await queue.ack(items.length);
   }
   return wrong;
@@ -63,7 +63,7 @@ export async function run() {
     const eventBytes = Buffer.byteLength(JSON.stringify(eventAt(0))) + 1;
 
     // -- rates on an empty queue (after a warm-up round for the JIT) ------------------------------
-    const rates = await DurableQueue.open<Event>({ dir: path.join(root, 'rates') });
+    const rates = await DurableQueue.open({ dir: path.join(root, 'rates') });
     await appendSingles(rates, 0, 20_000, 1000);
     let wrong = await drain(rates, 0, 20_000, 100);
     await appendSingles(rates, 20_000, RATE_EVENTS - 20_000, 1000);
@@ -92,7 +92,7 @@ export async function run() {
     const rssBefore = process.memoryUsage().rss;
     peakRss = rssBefore;
     const dir = path.join(root, 'backlog');
-    let queue = await DurableQueue.open<Event>({ dir });
+    let queue = await DurableQueue.open({ dir });
     t = process.hrtime.bigint();
     await appendSingles(queue, 0, BACKLOG, 1000);
     const backlogAppendS = seconds(t);
@@ -100,7 +100,7 @@ export async function run() {
     const disk = diskBytes(dir);
     await queue.close();
     t = process.hrtime.bigint();
-    queue = await DurableQueue.open<Event>({ dir });
+    queue = await DurableQueue.open({ dir });
     const reopenMs = seconds(t) * 1000;
     const lengthAfterReopen = queue.length;
     t = process.hrtime.bigint();

@@ -202,7 +202,7 @@ export = function (RED: NodeAPI) {
     const queueDir = queueDirFor(userDir, node.id);
 
     let closed = false;
-    let queue: EventQueue<unknown> | undefined;
+    let queue: EventQueue | undefined;
     let sender: Sender | undefined;
     let queueError: string | undefined;
     /** Set when an append is refused for lack of room; cleared by a later message that fits. */
@@ -285,7 +285,7 @@ export = function (RED: NodeAPI) {
       transformRequest: [(data: unknown) => data],
       transformResponse: [(data: unknown) => data],
     });
-    const requestHeaders = (body: string): Record<string, string> => {
+    const requestHeaders = (body: Buffer | string): Record<string, string> => {
       const headers: Record<string, string> = { ...extraHeaders.headers, 'Content-Type': 'application/json' };
       if (authorization) headers.Authorization = authorization;
       // Signed at each attempt: the timestamp is the attempt's, the id the batch's.
@@ -314,14 +314,14 @@ export = function (RED: NodeAPI) {
     // ---- queue ----------------------------------------------------------------------------------
     let ready: Promise<Sender | undefined> = Promise.resolve(undefined);
     if (!configProblem && active) {
-      ready = DurableQueue.open<unknown>({
+      ready = DurableQueue.open({
         dir: queueDir,
         maxEvents: queueMaxEvents,
         maxBytes: queueMaxMb > 0 ? Math.floor(queueMaxMb * 1024 * 1024) : undefined,
         onCorrupt: (record) =>
           node.warn(`Queue: skipped ${record.bytes} unreadable bytes at ${record.offset} in ${path.basename(record.file)}: ${record.reason}`),
       }).then(
-        (opened: EventQueue<unknown>) => {
+        (opened: EventQueue) => {
           queue = opened;
           if (closed) return undefined;
           sender = new Sender({
@@ -487,5 +487,5 @@ export = function (RED: NodeAPI) {
 
 interface TestRequest {
   url: string;
-  headers(body: string): Record<string, string>;
+  headers(body: Buffer | string): Record<string, string>;
 }

@@ -145,6 +145,12 @@ const ackName = (seq: number): string => `acked-${pad(seq)}`;
 
 interface Segment {
   start: number;
+  /**
+   * Records from this byte offset on were appended by this process (JSON.stringify output that
+   * write(2) accepted): handed out as they are. Records before it (found on disk at open) are
+   * checked with JSON.parse when read, as an OS crash can leave garbage in them.
+   */
+  trustedFrom: number;
   /** Records in the file (for a sealed segment opened from disk: as its name implies, corrected when read). */
   count: number;
   /** Committed bytes: what the reader may read. */
@@ -154,7 +160,7 @@ interface Segment {
   repaired?: boolean;
 }
 
-interface Entry<T> {
+interface Entry {
   seq: number;
   seg: Segment;
   /** Index of the record in its segment. */
@@ -162,7 +168,8 @@ interface Entry<T> {
   /** Byte offset just after the record. */
   end: number;
   bytes: number;
-  value: T | undefined;
+  /** The record's JSON bytes (a view into the chunk read). */
+  record: Buffer | undefined;
   corrupt: boolean;
 }
 
@@ -271,11 +278,11 @@ function positiveOption(value: number | undefined, fallback: number, name: strin
 }
 
 /** Queues open in this process, by directory. */
-const openQueues = new Map<string, DurableQueue<unknown>>();
+const openQueues = new Map<string, DurableQueue>();
 
-export class DurableQueue<T> implements EventQueue<T> {
+export class DurableQueue implements EventQueue {
   /** Opens (creating or recovering) the queue in `options.dir`. */
-  static async open<T>(options: DurableQueueOptions): Promise<DurableQueue<T>> {
+  static async open(options: DurableQueueOptions): Promise<DurableQueue> {
     if (!options || typeof options.dir !== 'string' || options.dir === '') throw new TypeError('DurableQueue.open needs options.dir');
     const dir = path.resolve(options.dir);
     for (;;) {
@@ -284,8 +291,8 @@ export class DurableQueue<T> implements EventQueue<T> {
       if (existing.state === 'open') throw new Error(`queue directory ${dir} is already open in this process`);
       await existing.close().catch(() => undefined);
     }
-    const queue = new DurableQueue<T>(dir, options);
-    openQueues.set(dir, queue as DurableQueue<unknown>);
+    const queue = new DurableQueue(dir, options);
+    openQueues.set(dir, queue);
     try {
       await queue.recover();
     } catch (error) {
@@ -329,7 +336,7 @@ export class DurableQueue<T> implements EventQueue<T> {
 
   // reader (peek/ack), serialized on readerTail
   private readerTail: Promise<unknown> = Promise.resolve();
-  private window: Entry<T>[] = [];
+  private window: Entry[] = [];
   private windowValid = 0;
   private readSeg: Segment | undefined;
   private readPos = 0;
@@ -346,6 +353,8 @@ export class DurableQueue<T> implements EventQueue<T> {
   private syncRunning = false;
   private dirty = false;
   private dirDirty = false;
+  /** Unlinks of deleted segments still running. */
+  private readonly unlinking = new Set<Promise<void>>();
   /** fds no longer written (sealed segments): fsync'ed and closed by the next sync. */
   private retired: number[] = [];
 
@@ -370,7 +379,7 @@ export class DurableQueue<T> implements EventQueue<T> {
 
   // ---- append ------------------------------------------------------------------------------------
 
-  append(items: T[]): Promise<void> {
+  append(items: unknown[]): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new QueueClosedError('append', this.dir));
     if (!Array.isArray(items)) return Promise.reject(new TypeError('append expects an array of items'));
     if (items.length === 0) return Promise.resolve();
@@ -474,7 +483,7 @@ export class DurableQueue<T> implements EventQueue<T> {
         // A sync in progress may still use the fd (later ones no longer see it); closed now, so the unlink frees the room.
         await this.syncTail;
         await this.io.close(fd).catch(() => undefined);
-        await this.dropHead();
+        await this.dropHead(true);
         if (this.syncIntervalMs === 0) await this.syncDir();
         return true;
       });
@@ -493,7 +502,7 @@ export class DurableQueue<T> implements EventQueue<T> {
       this.writeBroken = false;
     }
     if (active && (active.size === 0 || active.size + bytes <= this.segmentBytes)) return active;
-    const seg: Segment = { start: this.nextSeq, count: 0, size: 0, file: path.join(this.dir, segmentName(this.nextSeq)), sealed: false };
+    const seg: Segment = { start: this.nextSeq, trustedFrom: 0, count: 0, size: 0, file: path.join(this.dir, segmentName(this.nextSeq)), sealed: false };
     let fd: number;
     try {
       fd = await this.io.open(seg.file, 'ax');
@@ -518,14 +527,17 @@ export class DurableQueue<T> implements EventQueue<T> {
 
   // ---- peek / ack --------------------------------------------------------------------------------
 
-  peek(max: number): Promise<T[]> {
+  peek(max: number, skip = 0): Promise<Buffer[]> {
     return this.readerOp('peek', async () => {
       const want = checkCount(max, 'peek(max)');
-      while (this.windowValid < want && (await this.readMore()));
-      const out: T[] = [];
+      let skipping = checkCount(skip, 'peek(skip)');
+      while (this.windowValid < skipping + want && (await this.readMore()));
+      const out: Buffer[] = [];
       for (let i = 0; out.length < want && i < this.window.length; i++) {
         const entry = this.window[i];
-        if (!entry.corrupt) out.push(entry.value as T);
+        if (entry.corrupt) continue;
+        if (skipping > 0) skipping--;
+        else out.push(entry.record as Buffer);
       }
       return out;
     });
@@ -649,15 +661,21 @@ export class DurableQueue<T> implements EventQueue<T> {
 
   private pushEntry(seg: Segment, buffer: Buffer, start: number, end: number, bytes: number, forced?: string): void {
     const index = this.readIndex++;
-    const entry: Entry<T> = { seq: seg.start + index, seg, index, end: this.readPos + start + bytes, bytes, value: undefined, corrupt: false };
+    const offset = this.readPos + start;
+    const entry: Entry = { seq: seg.start + index, seg, index, end: offset + bytes, bytes, record: undefined, corrupt: false };
     let reason = forced;
     if (seg.sealed && index >= seg.count) {
       // More records than the segment's name allows (files edited by hand): never counted, not delivered.
       reason = "record beyond the segment's range";
       this.count++; // undone below: only its bytes were counted
+    } else if (!reason && offset >= seg.trustedFrom) {
+      entry.record = buffer.subarray(start, end);
     } else if (!reason) {
+      const text = buffer.toString('utf8', start, end);
       try {
-        entry.value = JSON.parse(buffer.toString('utf8', start, end)) as T;
+        JSON.parse(text);
+        // Bytes that are not UTF-8 were decoded as U+FFFD: send that, never the invalid bytes.
+        entry.record = text.includes('\uFFFD') ? Buffer.from(text, 'utf8') : buffer.subarray(start, end);
       } catch (error) {
         reason = `unreadable record: ${(error as Error).message}`;
       }
@@ -666,7 +684,7 @@ export class DurableQueue<T> implements EventQueue<T> {
       entry.corrupt = true;
       this.count--;
       this.byteCount -= bytes;
-      this.reportCorrupt({ file: seg.file, offset: this.readPos + start, bytes, reason });
+      this.reportCorrupt({ file: seg.file, offset, bytes, reason });
     } else {
       this.windowValid++;
     }
@@ -687,15 +705,26 @@ export class DurableQueue<T> implements EventQueue<T> {
     this.readSeg = undefined;
   }
 
-  /** Deletes segments[0] (fully acknowledged, sealed). */
-  private async dropHead(): Promise<void> {
+  /**
+   * Deletes segments[0] (fully acknowledged, sealed). Its file is unlinked in
+   * the background (freeing an 8 MiB file takes milliseconds, and the ack that
+   * called this is on the sender's path), unless `wait`.
+   */
+  private async dropHead(wait = false): Promise<void> {
     const seg = this.segments.shift() as Segment;
     if (this.readSeg === seg) await this.leaveReadSegment(seg);
     this.headOffset = 0;
     this.headIndex = 0;
-    this.dirDirty = true;
-    // A file left behind (unlink failed) is fully acked and removed at the next open.
-    await this.io.unlink(seg.file).catch(() => undefined);
+    // A file left behind (unlink failed, or not yet done at a crash) is fully acked and removed at the next open.
+    const unlinked = this.io.unlink(seg.file).then(
+      () => {
+        this.dirDirty = true;
+      },
+      () => undefined,
+    );
+    this.unlinking.add(unlinked);
+    void unlinked.finally(() => this.unlinking.delete(unlinked));
+    if (wait) await unlinked;
   }
 
   // ---- recovery ------------------------------------------------------------------------------------
@@ -707,7 +736,7 @@ export class DurableQueue<T> implements EventQueue<T> {
     const markers: { name: string; seq: number }[] = [];
     for (const name of names) {
       let m = SEGMENT_RE.exec(name);
-      if (m) segs.push({ start: Number(m[1]), count: 0, size: 0, file: path.join(this.dir, name), sealed: true });
+      if (m) segs.push({ start: Number(m[1]), trustedFrom: Infinity, count: 0, size: 0, file: path.join(this.dir, name), sealed: true });
       else if ((m = ACK_RE.exec(name))) markers.push({ name, seq: Number(m[1]) });
     }
     segs.sort((a, b) => a.start - b.start);
@@ -756,7 +785,10 @@ export class DurableQueue<T> implements EventQueue<T> {
 
     if (this.ackFile !== ackName(ackSeq) || !this.ackFile) await this.writeAck(ackSeq);
     const active = segs[segs.length - 1];
-    if (active && !active.sealed) this.writeFd = await this.io.open(active.file, 'a');
+    if (active && !active.sealed) {
+      active.trustedFrom = active.size;
+      this.writeFd = await this.io.open(active.file, 'a');
+    }
     await this.syncDir();
   }
 
@@ -916,6 +948,7 @@ export class DurableQueue<T> implements EventQueue<T> {
     if (this.state === 'closed') return;
     while (this.flushing) await this.flushing;
     await this.readerTail;
+    await Promise.all(this.unlinking);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     let failure: unknown;
@@ -929,7 +962,7 @@ export class DurableQueue<T> implements EventQueue<T> {
     }
     await this.releaseFds();
     this.state = 'closed';
-    if (openQueues.get(this.dir) === (this as DurableQueue<unknown>)) openQueues.delete(this.dir);
+    if (openQueues.get(this.dir) === this) openQueues.delete(this.dir);
     this.window = [];
     this.windowValid = 0;
     if (failure) throw failure;

@@ -11,7 +11,7 @@ export class QueueFullError extends Error {
   }
 }
 
-export interface EventQueue<T> {
+export interface EventQueue {
   /** Items queued and not yet acknowledged (including a batch that is being sent). */
   readonly length: number;
   /** Bytes those items take in the queue's storage. */
@@ -21,9 +21,14 @@ export interface EventQueue<T> {
    * once they would survive a crash of this process (written to the OS);
    * rejects with QueueFullError over the limit, or with the I/O error.
    */
-  append(items: T[]): Promise<void>;
-  /** The oldest `max` unacknowledged items, in order, without removing them. */
-  peek(max: number): Promise<T[]>;
+  append(items: unknown[]): Promise<void>;
+  /**
+   * The oldest `max` unacknowledged items after the first `skip` (default 0),
+   * in order, without removing them, as the UTF-8 JSON that `append` stored
+   * (JSON.stringify of each item, undefined as `null`): the sender posts these
+   * bytes as they are, with no parse and re-encode.
+   */
+  peek(max: number, skip?: number): Promise<Buffer[]>;
   /** Removes the oldest `count` items: the batch just delivered or given up. */
   ack(count: number): Promise<void>;
   /** Flushes to disk and releases files; the queue survives for the next open. */

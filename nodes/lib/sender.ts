@@ -22,7 +22,7 @@ export interface TransportResponse {
  * its status; rejects for a connection error (with Node.js's `code`, e.g.
  * `ECONNREFUSED`) or when `signal` aborts.
  */
-export type Transport = (body: string, signal: AbortSignal) => Promise<TransportResponse>;
+export type Transport = (body: Buffer, signal: AbortSignal) => Promise<TransportResponse>;
 
 export type SenderState = 'idle' | 'lingering' | 'sending' | 'backoff' | 'gone' | 'stopped';
 
@@ -75,7 +75,7 @@ export interface SenderHooks {
 }
 
 export interface SenderOptions {
-  queue: EventQueue<unknown>;
+  queue: EventQueue;
   transport: Transport;
   /** Names the webhook in log lines. */
   title: string;
@@ -131,6 +131,118 @@ export function eventIdOf(payload: unknown): EventId {
     if (typeof id === 'string' || typeof id === 'number') return id;
   }
   return null;
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const COLON = 58;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const MINUS = 45;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const LETTER_I = 105;
+const LETTER_D = 100;
+
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+
+function skipSpace(json: Buffer, at: number): number {
+  while (at < json.length && isSpace(json[at])) at++;
+  return at;
+}
+
+function hasBackslash(json: Buffer, from: number, to: number): boolean {
+  const at = json.indexOf(BACKSLASH, from);
+  return at >= 0 && at < to;
+}
+
+/** Index just after the string that starts at `at` (a quote); -1 when it does not end. */
+function stringEnd(json: Buffer, at: number): number {
+  for (let quote = json.indexOf(QUOTE, at + 1); quote >= 0; quote = json.indexOf(QUOTE, quote + 1)) {
+    let backslashes = 0;
+    while (json[quote - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+  }
+  return -1;
+}
+
+/** Index just after the JSON value that starts at `at`; -1 for bytes that are not JSON. */
+function valueEnd(json: Buffer, at: number): number {
+  const first = json[at];
+  if (first === QUOTE) return stringEnd(json, at);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    let depth = 0;
+    for (let i = at; i < json.length; i++) {
+      const c = json[i];
+      if (c === QUOTE) {
+        i = stringEnd(json, i) - 1;
+        if (i < 0) return -1;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        depth++;
+      } else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) {
+        return i + 1;
+      }
+    }
+    return -1;
+  }
+  let i = at;
+  while (i < json.length && json[i] !== COMMA && json[i] !== CLOSE_BRACE && json[i] !== CLOSE_BRACKET && !isSpace(json[i])) i++;
+  return i > at ? i : -1;
+}
+
+/**
+ * `eventIdOf(JSON.parse(json))` for valid UTF-8 JSON, without building the
+ * event: the sender reads ids for its log lines and reports from the queued
+ * bytes, walking the top-level keys only (the last "id" wins, as in
+ * JSON.parse). Every byte it looks for is ASCII, which never occurs inside a
+ * multi-byte UTF-8 character.
+ */
+export function eventIdOfJson(json: Buffer): EventId {
+  let at = skipSpace(json, 0);
+  if (json[at] !== OPEN_BRACE) return null;
+  at = skipSpace(json, at + 1);
+  let id: EventId = null;
+  while (json[at] === QUOTE) {
+    const keyEnd = stringEnd(json, at);
+    if (keyEnd < 0) return null;
+    const isId =
+      keyEnd - at === 4
+        ? json[at + 1] === LETTER_I && json[at + 2] === LETTER_D
+        : keyEnd - at > 4 && hasBackslash(json, at, keyEnd) && JSON.parse(json.toString('utf8', at, keyEnd)) === 'id';
+    at = skipSpace(json, keyEnd);
+    if (json[at] !== COLON) return null;
+    at = skipSpace(json, at + 1);
+    const end = valueEnd(json, at);
+    if (end < 0) return null;
+    if (isId) {
+      const c = json[at];
+      if (c === QUOTE) id = hasBackslash(json, at, end) ? (JSON.parse(json.toString('utf8', at, end)) as string) : json.toString('utf8', at + 1, end - 1);
+      else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) id = Number(json.toString('latin1', at, end));
+      else id = null;
+    }
+    at = skipSpace(json, end);
+    if (json[at] !== COMMA) break;
+    at = skipSpace(json, at + 1);
+  }
+  return id;
+}
+
+/** The request body: the records, as they are, in a JSON array. */
+export function jsonArray(records: Buffer[]): Buffer {
+  let length = records.length + 1;
+  for (const record of records) length += record.length;
+  const body = Buffer.allocUnsafe(Math.max(2, length));
+  body[0] = OPEN_BRACKET;
+  let at = 1;
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0) body[at++] = COMMA;
+    at += records[i].copy(body, at);
+  }
+  body[at] = CLOSE_BRACKET;
+  return body;
 }
 
 /** Placeholder in log lines for a payload without an id. */
@@ -189,8 +301,19 @@ type Outcome =
 
 const STOPPED = Symbol('stopped');
 
+/** A batch as it is sent: the queued records, their event ids and the request body. */
+interface Batch {
+  records: Buffer[];
+  ids: EventId[];
+  body: Buffer;
+}
+
+function prepareBatch(records: Buffer[]): Batch {
+  return { records, ids: records.map(eventIdOfJson), body: jsonArray(records) };
+}
+
 export class Sender {
-  private readonly queue: EventQueue<unknown>;
+  private readonly queue: EventQueue;
   private readonly transport: Transport;
   private readonly title: string;
   private readonly batchSize: number;
@@ -316,6 +439,7 @@ export class Sender {
   }
 
   private async run(): Promise<void> {
+    let next: Promise<Batch | undefined> | undefined;
     while (this.running) {
       if (this.queue.length === 0) {
         this.setState('idle');
@@ -330,13 +454,27 @@ export class Sender {
           continue;
         }
       }
-      const batch = await this.queueOp(() => this.queue.peek(this.batchSize));
-      if (batch === STOPPED) return;
-      if (batch.length === 0) continue;
-      if (this.queue.length <= batch.length) this.pendingSince = undefined;
+      let batch = next ? await next : undefined;
+      next = undefined;
+      if (!batch) {
+        const records = await this.queueOp(() => this.queue.peek(this.batchSize));
+        if (records === STOPPED) return;
+        if (records.length === 0) continue;
+        batch = prepareBatch(records);
+      }
+      const count = batch.records.length;
+      if (this.queue.length <= count) this.pendingSince = undefined;
       if (!this.running) return;
+      // The next full batch is read and encoded while this one is on the wire;
+      // it is the head of the queue once this one is acknowledged.
+      if (this.queue.length >= count + this.batchSize) {
+        next = this.queue.peek(this.batchSize, count).then(
+          (records) => (records.length === this.batchSize ? prepareBatch(records) : undefined),
+          () => undefined, // read again, with the error handling of the normal path
+        );
+      }
       const result = await this.deliver(batch);
-      if (result === 'gone') return;
+      if (result !== 'done') return;
     }
   }
 
@@ -358,11 +496,9 @@ export class Sender {
     }
   }
 
-  private async deliver(batch: unknown[]): Promise<'done' | 'gone' | 'stopped'> {
-    const count = batch.length;
-    const ids = batch.map(eventIdOf);
+  private async deliver({ records, ids, body }: Batch): Promise<'done' | 'gone' | 'stopped'> {
+    const count = records.length;
     this.hooks.log?.(`Received ${count} events from queue: ${formatIds(ids)}`);
-    const body = JSON.stringify(batch);
     for (let attempts = 1; ; attempts++) {
       if (!this.running) return 'stopped';
       this.hooks.log?.(`Attempting to send ${count} events`);
@@ -394,7 +530,7 @@ export class Sender {
           return 'gone';
         }
         if (verdict === 'reject') {
-          return this.giveUp(batch, ids, attempts, error);
+          return this.giveUp(records, ids, attempts, error);
         }
         if (RETRY_AFTER_CODES.has(response.status)) {
           retryAfter = parseRetryAfter(response.headers?.['retry-after'] as string | undefined, this.clock.now(), this.backoff.max);
@@ -405,7 +541,7 @@ export class Sender {
       }
       this.lastError = error;
       if (this.maxAttempts > 0 && attempts >= this.maxAttempts) {
-        return this.giveUp(batch, ids, attempts, error);
+        return this.giveUp(records, ids, attempts, error);
       }
       if (!this.running) return 'stopped';
       const wait = retryAfter ?? backoffSeconds(attempts, this.backoff);
@@ -415,12 +551,12 @@ export class Sender {
     }
   }
 
-  private async giveUp(batch: unknown[], ids: EventId[], attempts: number, error: SendError): Promise<'done' | 'stopped'> {
+  private async giveUp(batch: Buffer[], ids: EventId[], attempts: number, error: SendError): Promise<'done' | 'stopped'> {
     this.lastError = error;
     this.hooks.warn?.(`Gave up on ${batch.length} events after ${attempts} attempts: ${describeError(error)}: ${formatIds(ids)}`);
     const acked = await this.ack(batch.length);
     if (!acked) return 'stopped';
-    this.hooks.givenUp?.({ payloads: batch, ids, attempts, error });
+    this.hooks.givenUp?.({ payloads: batch.map((json) => JSON.parse(json.toString('utf8')) as unknown), ids, attempts, error });
     this.hooks.status?.();
     return 'done';
   }
@@ -437,7 +573,7 @@ export class Sender {
     }
   }
 
-  private async attempt(body: string): Promise<Outcome> {
+  private async attempt(body: Buffer): Promise<Outcome> {
     const controller = new AbortController();
     let timedOut = false;
     let timer: unknown;

@@ -26,12 +26,12 @@ export function parseSecrets(text: string | undefined): string[] {
  * The id of a message: the same body gives the same id, so a receiver can
  * recognise a batch sent again after a lost answer.
  */
-export function messageId(body: string): string {
+export function messageId(body: Buffer | string): string {
   return `msg_${createHash('sha256').update(body).digest('hex').slice(0, 32)}`;
 }
 
 /** The three headers that sign `body` with every secret, at `nowMs`. */
-export function signatureHeaders(secrets: string[], body: string, nowMs: number): Record<string, string> {
+export function signatureHeaders(secrets: string[], body: Buffer | string, nowMs: number): Record<string, string> {
   const id = messageId(body);
   const timestamp = Math.floor(nowMs / 1000);
   return {

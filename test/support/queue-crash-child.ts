@@ -3,7 +3,7 @@
 //   node queue-crash-child.js crash <dir> <firstN> <segmentBytes>
 //     Appends {n} records with n = firstN, firstN+1, ... in chunks of 1..20,
 //     several appends in flight at once, while a consumer peeks and acks
-//     batches of 1..50. Prints `A <next n>` once an append resolved (every n
+//     batches of 1..50, staying 100 records behind. Prints `A <next n>` once an append resolved (every n
 //     below is durable), `K <acked>` once an ack resolved, runs until killed.
 //   node queue-crash-child.js fill <dir>
 //     Run under `ulimit -f`: appends one record at a time until the file-size
@@ -22,7 +22,7 @@ const say = (line: string): void => {
 };
 
 async function crash(dir: string, firstN: number, segmentBytes: number): Promise<void> {
-  const queue = await DurableQueue.open<Item>({ dir, segmentBytes });
+  const queue = await DurableQueue.open({ dir, segmentBytes });
   say(`R ${queue.length}`);
   let next = firstN;
   let durable = firstN;
@@ -47,7 +47,9 @@ async function crash(dir: string, firstN: number, segmentBytes: number): Promise
   const consume = async (): Promise<void> => {
     let acked = -1;
     for (;;) {
-      const batch = await queue.peek(1 + Math.floor(Math.random() * 50));
+      // Stays 100 records behind the producer, so that a backlog is left at the kill.
+      const available = queue.length - 100;
+      const batch = available > 0 ? (await queue.peek(Math.min(available, 1 + Math.floor(Math.random() * 50)))).map((json) => JSON.parse(json.toString('utf8')) as Item) : [];
       if (batch.length === 0) {
         await new Promise((r) => setTimeout(r, 1));
         continue;
@@ -63,7 +65,7 @@ async function crash(dir: string, firstN: number, segmentBytes: number): Promise
 }
 
 async function fill(dir: string): Promise<void> {
-  const queue = await DurableQueue.open<Item>({ dir, segmentBytes: 64 * 1024 * 1024 });
+  const queue = await DurableQueue.open({ dir, segmentBytes: 64 * 1024 * 1024 });
   let n = 0;
   for (;;) {
     try {
@@ -82,7 +84,7 @@ async function fill(dir: string): Promise<void> {
     say(`E2 ${(error as NodeJS.ErrnoException).code} ${queue.length} ${queue.bytes}`);
   }
   // Acknowledging needs no data block: it still works with the file at its limit.
-  const first = await queue.peek(1);
+  const first = (await queue.peek(1)).map((json) => JSON.parse(json.toString('utf8')) as Item);
   await queue.ack(1);
   say(`K ${first[0].n} ${queue.length}`);
   await queue.close();

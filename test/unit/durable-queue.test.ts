@@ -20,7 +20,7 @@ interface Item {
 }
 
 let roots: string[] = [];
-const opened: DurableQueue<unknown>[] = [];
+const opened: DurableQueue[] = [];
 
 function tmpDir(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-dq-'));
@@ -28,10 +28,15 @@ function tmpDir(): string {
   return path.join(root, 'q');
 }
 
-async function open<T = Item>(options: DurableQueueOptions): Promise<DurableQueue<T>> {
-  const queue = await DurableQueue.open<T>(options);
-  opened.push(queue as DurableQueue<unknown>);
+async function open(options: DurableQueueOptions): Promise<DurableQueue> {
+  const queue = await DurableQueue.open(options);
+  opened.push(queue);
   return queue;
+}
+
+/** peek, with the JSON texts parsed back into items. */
+async function peekValues<T = Item>(queue: DurableQueue, max: number): Promise<T[]> {
+  return (await queue.peek(max)).map((json) => JSON.parse(json.toString('utf8')) as T);
 }
 
 const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort();
@@ -109,25 +114,25 @@ describe('DurableQueue', function () {
     it('keeps order; peek does not remove; ack removes the oldest', async function () {
       const q = await open({ dir: tmpDir() });
       assert.equal(q.length, 0);
-      assert.deepEqual(await q.peek(10), []);
+      assert.deepEqual(await peekValues(q, 10), []);
       await q.append(items(0, 3));
       await q.append(items(3, 2));
       assert.equal(q.length, 5);
-      assert.deepEqual(ns(await q.peek(2)), [0, 1]);
-      assert.deepEqual(ns(await q.peek(2)), [0, 1], 'peek again: same batch');
-      assert.deepEqual(ns(await q.peek(100)), [0, 1, 2, 3, 4]);
-      assert.deepEqual(await q.peek(0), []);
+      assert.deepEqual(ns(await peekValues(q, 2)), [0, 1]);
+      assert.deepEqual(ns(await peekValues(q, 2)), [0, 1], 'peek again: same batch');
+      assert.deepEqual(ns(await peekValues(q, 100)), [0, 1, 2, 3, 4]);
+      assert.deepEqual(await peekValues(q, 0), []);
       await q.ack(2);
       assert.equal(q.length, 3);
-      assert.deepEqual(ns(await q.peek(10)), [2, 3, 4]);
+      assert.deepEqual(ns(await peekValues(q, 10)), [2, 3, 4]);
       await q.ack(3);
       assert.equal(q.length, 0);
       assert.equal(q.bytes, 0);
-      assert.deepEqual(await q.peek(10), []);
+      assert.deepEqual(await peekValues(q, 10), []);
     });
 
     it('counts bytes as stored (one JSON line per item)', async function () {
-      const q = await open<unknown>({ dir: tmpDir() });
+      const q = await open({ dir: tmpDir() });
       await q.append([{ a: 'é' }, 'x']);
       assert.equal(q.bytes, Buffer.byteLength('{"a":"é"}\n"x"\n'));
       await q.ack(1);
@@ -135,22 +140,35 @@ describe('DurableQueue', function () {
     });
 
     it('round-trips JSON values (newlines, unicode, nesting); undefined becomes null as in the POSTed array', async function () {
-      const q = await open<unknown>({ dir: tmpDir() });
+      const q = await open({ dir: tmpDir() });
       const values = ['line\nbreak\r\n', { nested: { deep: [1, 'two', null, true] } }, 'ü—😀 \u2028', 0, -1.5e300, null, '', [], {}];
       await q.append(values);
       await q.append([undefined]);
-      assert.deepEqual(await q.peek(100), [...values, null]);
+      assert.deepEqual(await peekValues(q, 100), [...values, null]);
+    });
+
+    it('hands out each item as the UTF-8 JSON it stored, and skips the first `skip` items when asked', async function () {
+      const q = await open({ dir: tmpDir() });
+      await q.append([{ a: 'é', b: [1, null] }, 'x', undefined, 7]);
+      const texts = (await q.peek(10)).map((record) => record.toString('utf8'));
+      assert.deepEqual(texts, ['{"a":"é","b":[1,null]}', '"x"', 'null', '7']);
+      assert.deepEqual((await q.peek(2, 1)).map(String), ['"x"', 'null']);
+      assert.deepEqual((await q.peek(10, 3)).map(String), ['7']);
+      assert.deepEqual(await q.peek(10, 4), []);
+      await assert.rejects(q.peek(1, -1), RangeError);
+      await q.ack(1);
+      assert.deepEqual((await q.peek(1, 1)).map(String), ['null']);
     });
 
     it('rejects an item that cannot be serialised, queuing nothing of that call', async function () {
-      const q = await open<unknown>({ dir: tmpDir() });
+      const q = await open({ dir: tmpDir() });
       await q.append([1]);
       await assert.rejects(q.append([2, 10n]), TypeError);
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
       await assert.rejects(q.append([cyclic]), TypeError);
       assert.equal(q.length, 1);
-      assert.deepEqual(await q.peek(10), [1]);
+      assert.deepEqual(await peekValues(q, 10), [1]);
     });
 
     it('validates counts: ack beyond the queue or a bad number rejects and changes nothing', async function () {
@@ -163,7 +181,7 @@ describe('DurableQueue', function () {
       await assert.rejects(q.peek(NaN), RangeError);
       await q.ack(0);
       assert.equal(q.length, 2);
-      assert.deepEqual(ns(await q.peek(5)), [0, 1]);
+      assert.deepEqual(ns(await peekValues(q, 5)), [0, 1]);
     });
 
     it('joins the appends of one tick into one write(2), in call order', async function () {
@@ -172,7 +190,7 @@ describe('DurableQueue', function () {
       state.writes = 0;
       await Promise.all(range(0, 200).map((n) => q.append([{ n }])));
       assert.equal(state.writes, 1);
-      assert.deepEqual(ns(await q.peek(1000)), range(0, 200));
+      assert.deepEqual(ns(await peekValues(q, 1000)), range(0, 200));
     });
 
     it('groups appends arriving while a write is in progress', async function () {
@@ -184,7 +202,7 @@ describe('DurableQueue', function () {
       const rest = range(1, 50).map((n) => q.append([{ n }]));
       await Promise.all([first, ...rest]);
       assert.ok(state.writes <= 2, `${state.writes} writes`);
-      assert.deepEqual(ns(await q.peek(100)), range(0, 51));
+      assert.deepEqual(ns(await peekValues(q, 100)), range(0, 51));
     });
 
     it('reads records longer than the read-ahead window', async function () {
@@ -192,11 +210,11 @@ describe('DurableQueue', function () {
       const q = await open({ dir, readAheadBytes: 1024 });
       const big = 'b'.repeat(10_000);
       await q.append([{ n: 0 }, { n: 1, pad: big }, { n: 2 }]);
-      assert.deepEqual(await q.peek(3), [{ n: 0 }, { n: 1, pad: big }, { n: 2 }]);
+      assert.deepEqual(await peekValues(q, 3), [{ n: 0 }, { n: 1, pad: big }, { n: 2 }]);
       await q.ack(2);
       await q.close();
       const again = await open({ dir, readAheadBytes: 1024 });
-      assert.deepEqual(await again.peek(3), [{ n: 2 }]);
+      assert.deepEqual(await peekValues(again, 3), [{ n: 2 }]);
     });
 
     it('matches an in-memory model for any sequence of appends, peeks, acks and reopens', async function () {
@@ -212,7 +230,7 @@ describe('DurableQueue', function () {
         fc.asyncProperty(fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 64, max: 600 }), async (ops, segmentBytes) => {
           const dir = tmpDir();
           const options = { dir, segmentBytes, readAheadBytes: 1024 };
-          let q = await DurableQueue.open<Item>(options);
+          let q = await DurableQueue.open(options);
           const model: Item[] = [];
           let next = 0;
           try {
@@ -223,19 +241,19 @@ describe('DurableQueue', function () {
                 await q.append(batch);
                 model.push(...batch);
               } else if (op.op === 'peek') {
-                assert.deepEqual(await q.peek(op.max), model.slice(0, op.max));
+                assert.deepEqual(await peekValues(q, op.max), model.slice(0, op.max));
               } else if (op.op === 'ack') {
                 const count = Math.min(op.count, model.length);
                 await q.ack(count);
                 model.splice(0, count);
               } else {
                 await q.close();
-                q = await DurableQueue.open<Item>(options);
+                q = await DurableQueue.open(options);
               }
               assert.equal(q.length, model.length);
               assert.equal(q.bytes, model.reduce((sum, item) => sum + Buffer.byteLength(JSON.stringify(item)) + 1, 0));
             }
-            assert.deepEqual(await q.peek(1000), model);
+            assert.deepEqual(await peekValues(q, 1000), model);
           } finally {
             await q.close();
           }
@@ -259,20 +277,20 @@ describe('DurableQueue', function () {
       for (const f of files) assert.ok(fs.statSync(path.join(dir, f)).size <= 100);
 
       await q.ack(10);
-      const left = segments(dir);
-      assert.ok(left.length < files.length, 'acknowledged segments deleted');
+      // The files are unlinked in the background, off the sender's path.
+      const left = await waitFor(() => (segments(dir).length < files.length ? segments(dir) : undefined), 5000, 'acknowledged segments deleted');
       assert.ok(Number(left[0].slice(0, 20)) <= 10 && Number(left[0].slice(0, 20)) > 0);
-      assert.deepEqual(ns(await q.peek(100)), range(10, 20));
+      assert.deepEqual(ns(await peekValues(q, 100)), range(10, 20));
 
       await q.close();
       const again = await open({ dir, segmentBytes: 100 });
       assert.equal(again.length, 20);
-      assert.deepEqual(ns(await again.peek(100)), range(10, 20));
+      assert.deepEqual(ns(await peekValues(again, 100)), range(10, 20));
       await again.ack(20);
       assert.equal(again.length, 0);
-      assert.ok(segments(dir).length <= 1, 'only the segment being written remains');
+      await waitFor(() => segments(dir).length <= 1, 5000, 'only the segment being written left');
       await again.append([{ n: 30 }]);
-      assert.deepEqual(ns(await again.peek(5)), [30]);
+      assert.deepEqual(ns(await peekValues(again, 5)), [30]);
     });
 
     it('deletes a fully acknowledged segment left behind (crash between ack and unlink) at open', async function () {
@@ -280,7 +298,7 @@ describe('DurableQueue', function () {
       const q = await open({ dir, segmentBytes: 100 });
       for (let n = 0; n < 20; n++) await q.append([{ n, pad: 'abcdefghij' }]);
       const before = segments(dir);
-      await q.peek(10);
+      await peekValues(q, 10);
       await q.ack(10);
       await q.close();
       // put the deleted segments back, as if the process died before unlinking them
@@ -288,7 +306,7 @@ describe('DurableQueue', function () {
       assert.ok(deleted.length > 0);
       for (const f of deleted) fs.writeFileSync(path.join(dir, f), '{"n":-1}\n'.repeat(3));
       const again = await open({ dir, segmentBytes: 100 });
-      assert.deepEqual(ns(await again.peek(100)), range(10, 10));
+      assert.deepEqual(ns(await peekValues(again, 100)), range(10, 10));
       for (const f of deleted) assert.ok(!fs.existsSync(path.join(dir, f)));
     });
   });
@@ -298,16 +316,16 @@ describe('DurableQueue', function () {
       const dir = tmpDir();
       const q = await open({ dir });
       await q.append(items(0, 100));
-      await q.peek(30);
+      await peekValues(q, 30);
       await q.ack(30);
       await q.close();
       const again = await open({ dir });
       assert.equal(again.length, 70);
       assert.equal(again.bytes, items(30, 70).reduce((s, i) => s + JSON.stringify(i).length + 1, 0));
-      assert.deepEqual(ns(await again.peek(1000)), range(30, 70));
+      assert.deepEqual(ns(await peekValues(again, 1000)), range(30, 70));
       await again.append(items(100, 1));
       await again.ack(70);
-      assert.deepEqual(ns(await again.peek(10)), [100]);
+      assert.deepEqual(ns(await peekValues(again, 10)), [100]);
     });
 
     it('close waits for appends already called', async function () {
@@ -317,7 +335,7 @@ describe('DurableQueue', function () {
       await q.close();
       await appended;
       const again = await open({ dir });
-      assert.deepEqual(ns(await again.peek(10)), range(0, 5));
+      assert.deepEqual(ns(await peekValues(again, 10)), range(0, 5));
     });
 
     it('truncates a torn last record and keeps everything before it', async function () {
@@ -336,10 +354,10 @@ describe('DurableQueue', function () {
       assert.match(corrupt[0].reason, /torn/);
       assert.equal(again.length, 5);
       await again.append([{ n: 5 }]);
-      assert.deepEqual(ns(await again.peek(10)), range(0, 6));
+      assert.deepEqual(ns(await peekValues(again, 10)), range(0, 6));
       await again.close();
       const third = await open({ dir });
-      assert.deepEqual(ns(await third.peek(10)), range(0, 6));
+      assert.deepEqual(ns(await peekValues(third, 10)), range(0, 6));
     });
 
     it('truncates an unreadable last line (garbage or zeros after a power loss)', async function () {
@@ -353,7 +371,7 @@ describe('DurableQueue', function () {
       const again = await open({ dir });
       assert.equal(again.length, 4);
       assert.equal(fs.statSync(file).size, good + '{"n":3}\n'.length);
-      assert.deepEqual(ns(await again.peek(10)), range(0, 4));
+      assert.deepEqual(ns(await peekValues(again, 10)), range(0, 4));
     });
 
     it('repairs a torn sealed segment too, and counts what is left in it', async function () {
@@ -370,7 +388,7 @@ describe('DurableQueue', function () {
       const lost = Number(files[1].slice(0, 20)) - 1; // the record that was torn
       const again = await open({ dir, segmentBytes: 60 });
       assert.equal(again.length, 11);
-      assert.deepEqual(ns(await again.peek(100)), range(0, 12).filter((n) => n !== lost));
+      assert.deepEqual(ns(await peekValues(again, 100)), range(0, 12).filter((n) => n !== lost));
       await again.ack(11);
       assert.equal(again.length, 0);
     });
@@ -388,7 +406,7 @@ describe('DurableQueue', function () {
       const again = await open({ dir, segmentBytes: 100 });
       // what the marker says is gone is gone; the rest of the first segment is delivered again
       assert.equal(again.length, 30 - firstStart);
-      assert.deepEqual(ns(await again.peek(100)), range(firstStart, 30 - firstStart));
+      assert.deepEqual(ns(await peekValues(again, 100)), range(firstStart, 30 - firstStart));
       assert.deepEqual(markers(dir), [`acked-${String(firstStart).padStart(20, '0')}`]);
     });
 
@@ -404,10 +422,10 @@ describe('DurableQueue', function () {
       assert.deepEqual(markers(dir), ['acked-00000000000000001000']);
       await again.append(items(10, 2));
       assert.equal(again.length, 2);
-      assert.deepEqual(ns(await again.peek(10)), [10, 11], 'new appends are not swallowed by the old marker');
+      assert.deepEqual(ns(await peekValues(again, 10)), [10, 11], 'new appends are not swallowed by the old marker');
       await again.close();
       const third = await open({ dir });
-      assert.deepEqual(ns(await third.peek(10)), [10, 11]);
+      assert.deepEqual(ns(await peekValues(third, 10)), [10, 11]);
       assert.deepEqual(segments(dir), ['00000000000000001000.ndjson']);
     });
 
@@ -419,7 +437,7 @@ describe('DurableQueue', function () {
       await q.close();
       for (const m of markers(dir)) fs.unlinkSync(path.join(dir, m));
       const again = await open({ dir });
-      assert.deepEqual(ns(await again.peek(10)), range(0, 4));
+      assert.deepEqual(ns(await peekValues(again, 10)), range(0, 4));
     });
 
     it('skips (and reports) an unreadable record in the middle instead of blocking the queue', async function () {
@@ -432,14 +450,37 @@ describe('DurableQueue', function () {
       const corrupt: CorruptRecord[] = [];
       const again = await open({ dir, onCorrupt: (r) => corrupt.push(r) });
       assert.equal(again.length, 4, 'not known before it is read');
-      assert.deepEqual(ns(await again.peek(10)), [0, 2, 3]);
+      assert.deepEqual(ns(await peekValues(again, 10)), [0, 2, 3]);
       assert.equal(again.length, 3);
       assert.equal(corrupt.length, 1);
       await again.ack(1);
-      assert.deepEqual(ns(await again.peek(10)), [2, 3]);
+      assert.deepEqual(ns(await peekValues(again, 10)), [2, 3]);
       await again.close();
       const third = await open({ dir });
-      assert.deepEqual(ns(await third.peek(10)), [2, 3]);
+      assert.deepEqual(ns(await peekValues(third, 10)), [2, 3]);
+    });
+
+    it('checks records found on disk at open, and hands out those appended since as they were written', async function () {
+      const dir = tmpDir();
+      const q = await open({ dir });
+      await q.append(items(0, 3));
+      await q.close();
+      const file = path.join(dir, segments(dir)[0]);
+      // A record that is not JSON, and one with bytes that are not UTF-8, both before the reopen.
+      const bad = Buffer.concat([Buffer.from('{"n":0}\n{"n":1!\n{"n":2,"s":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
+      fs.writeFileSync(file, bad);
+      const corrupt: CorruptRecord[] = [];
+      const again = await open({ dir, onCorrupt: (r) => corrupt.push(r) });
+      await again.append(items(3, 2));
+      const records = await again.peek(10);
+      assert.deepEqual(
+        records.map((record) => record.toString('utf8')),
+        ['{"n":0}', '{"n":2,"s":"\uFFFD\uFFFD"}', '{"n":3}', '{"n":4}'],
+        'the unreadable record is skipped; invalid UTF-8 is sent as U+FFFD, never as the raw bytes',
+      );
+      assert.ok(Buffer.from(records[1]).equals(Buffer.from('{"n":2,"s":"\uFFFD\uFFFD"}', 'utf8')));
+      assert.equal(corrupt.length, 1);
+      assert.match(corrupt[0].reason, /unreadable record/);
     });
 
     it('crash (SIGKILL mid-stream): every resolved append is kept in order, at most the in-flight batch comes back', async function () {
@@ -470,8 +511,8 @@ describe('DurableQueue', function () {
         assert.equal(signal, 'SIGKILL', stderr);
         assert.ok(appended >= target, `child appended only up to ${appended}: ${stderr}`);
 
-        const q = await DurableQueue.open<Item>({ dir, segmentBytes: 4096 });
-        const all = await q.peek(q.length);
+        const q = await DurableQueue.open({ dir, segmentBytes: 4096 });
+        const all = await peekValues(q, q.length);
         assert.equal(all.length, q.length);
         assert.ok(all.length > 0, 'a backlog is left');
         const head = all[0].n;
@@ -487,10 +528,10 @@ describe('DurableQueue', function () {
         lastHead = head;
         first = end;
       }
-      const q = await DurableQueue.open<Item>({ dir, segmentBytes: 4096 });
+      const q = await DurableQueue.open({ dir, segmentBytes: 4096 });
       let expected = lastHead;
       while (q.length > 0) {
-        const batch = await q.peek(500);
+        const batch = await peekValues(q, 500);
         for (const item of batch) assert.equal(item.n, expected++);
         await q.ack(batch.length);
       }
@@ -513,14 +554,14 @@ describe('DurableQueue', function () {
       await assert.rejects(q.append(items(5, 1)), QueueFullError);
       await q.ack(2);
       await q.append(items(5, 2));
-      assert.deepEqual(ns(await q.peek(10)), range(2, 5));
+      assert.deepEqual(ns(await peekValues(q, 10)), range(2, 5));
     });
 
     it('maxEvents counts appends not yet written (same tick)', async function () {
       const q = await open({ dir: tmpDir(), maxEvents: 3 });
       const results = await Promise.allSettled([q.append(items(0, 2)), q.append(items(2, 2)), q.append(items(4, 1))]);
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-      assert.deepEqual(ns(await q.peek(10)), [0, 1, 4]);
+      assert.deepEqual(ns(await peekValues(q, 10)), [0, 1, 4]);
     });
 
     it('maxBytes: an append that would exceed it rejects with QueueFullError', async function () {
@@ -564,7 +605,7 @@ describe('DurableQueue', function () {
       assert.ok(q.bytes > 50 * 1024 * 1024);
       let expected = 0;
       while (q.length > 0) {
-        const batch = await q.peek(1000);
+        const batch = await peekValues(q, 1000);
         for (const item of batch) assert.equal(item.n, expected++);
         await q.ack(batch.length);
         if (expected % 50_000 === 0) {
@@ -593,14 +634,14 @@ describe('DurableQueue', function () {
       assert.equal(fs.statSync(file).size, size, 'the partial write was truncated away');
       assert.equal(q.length, 3);
       // peek and ack still work while appends fail
-      assert.deepEqual(ns(await q.peek(1)), [0]);
+      assert.deepEqual(ns(await peekValues(q, 1)), [0]);
       await q.ack(1);
       state.writeFails = undefined; // space returns
       await q.append(items(3, 2));
-      assert.deepEqual(ns(await q.peek(10)), [1, 2, 3, 4]);
+      assert.deepEqual(ns(await peekValues(q, 10)), [1, 2, 3, 4]);
       await q.close();
       const again = await open({ dir });
-      assert.deepEqual(ns(await again.peek(10)), [1, 2, 3, 4]);
+      assert.deepEqual(ns(await peekValues(again, 10)), [1, 2, 3, 4]);
     });
 
     it('if the failed write cannot be truncated away, the next append truncates it first', async function () {
@@ -615,10 +656,10 @@ describe('DurableQueue', function () {
       state.writeFails = undefined;
       await assert.rejects(q.append(items(2, 1)), /EIO/); // truncating still fails: refuse to write after garbage
       await q.append(items(2, 1));
-      assert.deepEqual(ns(await q.peek(10)), [0, 1, 2]);
+      assert.deepEqual(ns(await peekValues(q, 10)), [0, 1, 2]);
       await q.close();
       const again = await open({ dir });
-      assert.deepEqual(ns(await again.peek(10)), [0, 1, 2]);
+      assert.deepEqual(ns(await peekValues(again, 10)), [0, 1, 2]);
     });
 
     it('a new segment that cannot be created (EACCES/EROFS) rejects the append only', async function () {
@@ -632,7 +673,7 @@ describe('DurableQueue', function () {
       await assert.rejects(q.append(items(6, 1)), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
       state.openFails = undefined;
       await q.append(items(6, 1));
-      assert.deepEqual(ns(await q.peek(10)), range(0, 7));
+      assert.deepEqual(ns(await peekValues(q, 10)), range(0, 7));
       assert.equal(segments(dir).length, 2);
     });
 
@@ -644,12 +685,12 @@ describe('DurableQueue', function () {
       state.renameFails = 'EROFS';
       await assert.rejects(q.ack(2), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
       assert.equal(q.length, 3);
-      assert.deepEqual(ns(await q.peek(10)), [0, 1, 2]);
+      assert.deepEqual(ns(await peekValues(q, 10)), [0, 1, 2]);
       state.renameFails = undefined;
       await q.ack(2);
       await q.close();
       const again = await open({ dir });
-      assert.deepEqual(ns(await again.peek(10)), [2]);
+      assert.deepEqual(ns(await peekValues(again, 10)), [2]);
     });
 
     it('file-size limit (a child under `ulimit -f`): EFBIG rejects, nothing half-written, acks still work', async function () {
@@ -673,7 +714,7 @@ describe('DurableQueue', function () {
       // "space returns": reopen without the limit
       const q = await open({ dir });
       assert.equal(q.length, Number(n) - 1);
-      const all = await q.peek(q.length);
+      const all = await peekValues(q, q.length);
       assert.deepEqual(ns(all), range(1, Number(n) - 1));
       await q.append([{ n: Number(n) }]);
       assert.equal(q.length, Number(n));
@@ -707,7 +748,7 @@ describe('DurableQueue', function () {
         const dir = path.join(root, 'q');
         const filler = path.join(root, 'filler');
         fs.writeFileSync(filler, Buffer.alloc(48 * 1024));
-        const q = await DurableQueue.open<Item>({ dir });
+        const q = await DurableQueue.open({ dir });
         const pad = 'f'.repeat(1000);
         let n = 0;
         let failure: NodeJS.ErrnoException | undefined;
@@ -732,18 +773,18 @@ describe('DurableQueue', function () {
 
         execFileSync('mount', ['-o', 'remount,ro', root]);
         try {
-          await assert.rejects(DurableQueue.open<Item>({ dir }), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
+          await assert.rejects(DurableQueue.open({ dir }), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
         } finally {
           execFileSync('mount', ['-o', 'remount,rw', root]);
         }
-        const again = await DurableQueue.open<Item>({ dir });
-        assert.deepEqual(ns(await again.peek(1000)), range(2, n - 1));
+        const again = await DurableQueue.open({ dir });
+        assert.deepEqual(ns(await peekValues(again, 1000)), range(2, n - 1));
         await again.destroy();
       });
 
       it('ENOSPC once everything is delivered: the delivered segment being written is freed, so appends work again on their own', async function () {
         const dir = path.join(mnt as string, 'q-reclaim');
-        const q = await DurableQueue.open<Item>({ dir });
+        const q = await DurableQueue.open({ dir });
         const pad = 'r'.repeat(1000);
         let n = 0;
         let failure: NodeJS.ErrnoException | undefined;
@@ -758,11 +799,11 @@ describe('DurableQueue', function () {
         assert.equal(failure?.code, 'ENOSPC');
         const [first] = segments(dir);
         // Records still queued: nothing can be freed, the append fails and nothing queued is touched.
-        assert.deepEqual(ns(await q.peek(n - 1)), range(0, n - 1));
+        assert.deepEqual(ns(await peekValues(q, n - 1)), range(0, n - 1));
         await q.ack(n - 1);
         await assert.rejects(q.append([{ n, pad }]), /ENOSPC/);
         assert.deepEqual(segments(dir), [first]);
-        assert.deepEqual(ns(await q.peek(10)), [n - 1]);
+        assert.deepEqual(ns(await peekValues(q, 10)), [n - 1]);
         // The last one delivered too: the full segment only holds delivered records, and the next append frees it.
         await q.ack(1);
         await q.append([{ n, pad }]);
@@ -770,10 +811,10 @@ describe('DurableQueue', function () {
         assert.equal(q.length, 2);
         assert.equal(segments(dir).length, 1);
         assert.notEqual(segments(dir)[0], first, 'a new segment');
-        assert.deepEqual(ns(await q.peek(10)), [n, n + 1]);
+        assert.deepEqual(ns(await peekValues(q, 10)), [n, n + 1]);
         await q.close();
-        const again = await DurableQueue.open<Item>({ dir });
-        assert.deepEqual(ns(await again.peek(10)), [n, n + 1]);
+        const again = await DurableQueue.open({ dir });
+        assert.deepEqual(ns(await peekValues(again, 10)), [n, n + 1]);
         await again.ack(2);
         assert.equal(again.length, 0);
         await again.destroy();
@@ -789,7 +830,7 @@ describe('DurableQueue', function () {
         const q = await open({ dir: tmpDir(), fs: ffs, syncIntervalMs: 1000 });
         state.fsyncs = [];
         for (let i = 0; i < 20; i++) await q.append(items(i, 1));
-        await q.peek(5);
+        await peekValues(q, 5);
         await q.ack(5);
         assert.equal(state.fsyncs.length, 0, 'no fsync per append or ack');
         clock.tick(999);
@@ -828,11 +869,11 @@ describe('DurableQueue', function () {
       const fdsBefore = fdCount();
       const clock = FakeTimers.install({ toFake: ['setInterval', 'clearInterval'] });
       const dir = tmpDir();
-      let q: DurableQueue<Item>;
+      let q: DurableQueue;
       try {
-        q = await DurableQueue.open<Item>({ dir, segmentBytes: 100 });
+        q = await DurableQueue.open({ dir, segmentBytes: 100 });
         for (let n = 0; n < 20; n++) await q.append([{ n, pad: 'abcdefghij' }]);
-        await q.peek(15);
+        await peekValues(q, 15);
         await q.ack(3);
         assert.equal(clock.countTimers(), 1, 'the fsync interval');
         await q.close();
@@ -861,7 +902,7 @@ describe('DurableQueue', function () {
     it('destroy closes and removes the directory', async function () {
       const fdsBefore = fdCount();
       const dir = tmpDir();
-      const q = await DurableQueue.open<Item>({ dir });
+      const q = await DurableQueue.open({ dir });
       await q.append(items(0, 3));
       await q.destroy();
       assert.equal(fs.existsSync(dir), false);

@@ -7,6 +7,7 @@ import {
   classifyStatus,
   DeliveredReport,
   eventIdOf,
+  eventIdOfJson,
   formatIds,
   GivenUpReport,
   parseSuccessCodes,
@@ -17,8 +18,9 @@ import {
 import { seedEvent } from '../fixtures/events';
 
 /** An in-memory EventQueue (the interface DurableQueue implements). */
-class MemoryQueue<T> implements EventQueue<T> {
-  items: T[] = [];
+class MemoryQueue implements EventQueue {
+  /** The queued items' JSON. */
+  items: Buffer[] = [];
   failNextAck = 0;
   failNextPeek = 0;
   closed = false;
@@ -27,18 +29,18 @@ class MemoryQueue<T> implements EventQueue<T> {
     return this.items.length;
   }
   get bytes(): number {
-    return JSON.stringify(this.items).length;
+    return this.items.reduce((sum, json) => sum + json.length + 1, 0);
   }
-  async append(items: T[]): Promise<void> {
+  async append(items: unknown[]): Promise<void> {
     if (this.items.length + items.length > this.maxEvents) throw new QueueFullError('queue full');
-    this.items.push(...items);
+    this.items.push(...items.map((item) => Buffer.from(JSON.stringify(item) ?? 'null')));
   }
-  async peek(max: number): Promise<T[]> {
+  async peek(max: number, skip = 0): Promise<Buffer[]> {
     if (this.failNextPeek > 0) {
       this.failNextPeek--;
       throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
     }
-    return this.items.slice(0, max);
+    return this.items.slice(skip, skip + max);
   }
   async ack(count: number): Promise<void> {
     if (this.failNextAck > 0) {
@@ -80,7 +82,7 @@ function harness(options: Partial<SenderOptions> = {}, responder?: Responder) {
     setTimeout: (fn, ms) => fake.setTimeout(fn, ms),
     clearTimeout: (handle) => fake.clearTimeout(handle as FakeTimers.TimerId),
   };
-  const queue = (options.queue as MemoryQueue<unknown>) ?? new MemoryQueue<unknown>();
+  const queue = (options.queue as MemoryQueue) ?? new MemoryQueue();
   const requests: Request[] = [];
   const logs: string[] = [];
   const warns: string[] = [];
@@ -95,7 +97,7 @@ function harness(options: Partial<SenderOptions> = {}, responder?: Responder) {
     queue,
     transport: (body, signal) =>
       new Promise<TransportResponse>((resolve, reject) => {
-        const request: Request = { at: fake.now, body: JSON.parse(body), signal, resolve, reject };
+        const request: Request = { at: fake.now, body: JSON.parse(body.toString('utf8')), signal, resolve, reject };
         requests.push(request);
         signal.addEventListener('abort', () => reject(Object.assign(new Error('canceled'), { code: 'ERR_CANCELED' })));
         if (respond) respond(request);
@@ -153,6 +155,50 @@ describe('webhook sender', () => {
       assert.equal(eventIdOf('text'), null);
       assert.equal(eventIdOf([{ id: 1 }]), null);
       assert.equal(eventIdOf(null), null);
+    });
+
+    it('reads the id from an event\'s JSON text as eventIdOf reads it from the parsed event', () => {
+      const same = (json: string) => assert.deepEqual(eventIdOfJson(Buffer.from(json)), eventIdOf(JSON.parse(json)), json);
+      for (const json of [
+        JSON.stringify(seedEvent),
+        JSON.stringify(seedEvent, null, 2),
+        '{"id":5}',
+        '{"id":-1.5e+300}',
+        '{"id":"a\\"b\\\\"}',
+        '{"id":"\\u0041"}',
+        '{"\\u0069d":"escaped key"}',
+        '{"i\\"d":1}',
+        '{"id":1,"id":"last wins"}',
+        '{"id":"first","id":null}',
+        '{"id":{"id":1}}',
+        '{"a":{"id":1},"b":["id",{"id":2}],"id":3}',
+        '{"a":"}\\"{","id":"after a string with braces"}',
+        '{"id":true}',
+        '{"id":[]}',
+        '{}',
+        ' { "id" : 7 } ',
+        '[{"id":1}]',
+        '"id"',
+        '12',
+        'null',
+        '{"nested":{"deep":[[[{"x":"\\\\"}]]]},"id":"x"}',
+      ]) {
+        same(json);
+      }
+      // Any JSON value, and objects with an id of any kind among other keys, compact or indented.
+      const withId = fc
+        .tuple(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue(), fc.nat())
+        .map(([rest, id, at]) => {
+          const entries = Object.entries(rest);
+          entries.splice(at % (entries.length + 1), 0, ['id', id]);
+          return Object.fromEntries(entries) as unknown;
+        });
+      fc.assert(
+        fc.property(fc.oneof(fc.jsonValue(), withId), fc.boolean(), (value, indent) => {
+          same(JSON.stringify(value, null, indent ? 2 : undefined) ?? 'null');
+        }),
+        { numRuns: 2000 },
+      );
     });
 
     it('parses success codes', () => {
@@ -259,7 +305,7 @@ describe('webhook sender', () => {
     });
 
     it('delivers what was queued before start (a restart) at once', async () => {
-      const queue = new MemoryQueue<unknown>();
+      const queue = new MemoryQueue();
       await queue.append([ev('a'), ev('b')]);
       const h = harness({ queue, batchSize: 10, lingerMs: 5000 }, ok);
       h.sender.start();
@@ -270,7 +316,7 @@ describe('webhook sender', () => {
     });
 
     it('rejects what does not fit in the queue, and logs nothing for it', async () => {
-      const h = harness({ queue: new MemoryQueue<unknown>(2) as never });
+      const h = harness({ queue: new MemoryQueue(2) as never });
       await h.sender.enqueue([ev(1), ev(2)]);
       await assert.rejects(h.sender.enqueue([ev(3)]), (e: Error & { code?: string }) => e.code === 'QUEUE_FULL');
       assert.equal(h.logs.filter((l) => l.startsWith('Event 3')).length, 0);
@@ -590,8 +636,8 @@ describe('webhook sender', () => {
   describe('queue errors', () => {
     it('reports a failing peek or ack, backs off and carries on without sending twice', async () => {
       const h = harness({}, ok);
-      (h.queue as MemoryQueue<unknown>).failNextPeek = 1;
-      (h.queue as MemoryQueue<unknown>).failNextAck = 1;
+      (h.queue as MemoryQueue).failNextPeek = 1;
+      (h.queue as MemoryQueue).failNextAck = 1;
       h.sender.start();
       await h.sender.enqueue([ev(1)]);
       await h.tick(2000);
@@ -614,7 +660,7 @@ describe('webhook sender', () => {
           fc.integer({ min: 1, max: 8 }),
           fc.integer({ min: 0, max: 300 }),
           fc.array(fc.record({ count: fc.integer({ min: 1, max: 6 }), gap: fc.integer({ min: 0, max: 400 }) }), { maxLength: 15 }),
-          fc.array(fc.constantFrom('ok', 'refused', '500', '429', 'slow'), { maxLength: 40 }),
+          fc.array(fc.constantFrom('ok', 'refused', '500', '429', 'slow', '400'), { maxLength: 40 }),
           async (batchSize, lingerMs, arrivals, outcomes) => {
             const script = [...outcomes];
             const h = harness({ batchSize, lingerMs, maxAttempts: 0, timeoutMs: 1000 }, (r) => {
@@ -623,6 +669,7 @@ describe('webhook sender', () => {
               else if (next === 'refused') r.reject(refused());
               else if (next === '500') status(500)(r);
               else if (next === '429') status(429, { 'retry-after': '1' })(r);
+              else if (next === '400') status(400)(r);
               // 'slow': never answers; the timeout aborts it
             });
             h.sender.start();
@@ -632,8 +679,13 @@ describe('webhook sender', () => {
               await h.tick(gap);
             }
             await h.tick(3600e3);
+            // Every event is delivered or (400) given up exactly once; requests go out in queue order.
             const delivered = h.delivered.flatMap((d) => d.ids);
-            assert.deepEqual(delivered, Array.from({ length: id }, (_, i) => i));
+            const givenUp = h.givenUp.flatMap((g) => g.ids);
+            assert.deepEqual([...delivered, ...givenUp].sort((a, b) => Number(a) - Number(b)), Array.from({ length: id }, (_, i) => i));
+            const firstIds = h.requests.map((r) => eventIdOf(r.body[0]) as number);
+            assert.ok(firstIds.every((first, i) => i === 0 || first >= firstIds[i - 1]), `requests out of order: ${firstIds}`);
+            assert.deepEqual(h.givenUp.flatMap((g) => g.payloads), givenUp.map((i) => ev(i as number)), 'given-up payloads are the events');
             assert.ok(h.requests.every((r) => r.body.length >= 1 && r.body.length <= batchSize));
             assert.equal(h.queue.length, 0);
             await h.sender.stop();
