@@ -24,7 +24,7 @@ import { NodeRedProcess, freePort } from '../test/support/node-red-process';
 import { sleep, waitFor } from '../test/support/wait';
 import { seedEvent } from '../test/fixtures/events';
 import { dirBytes, mb, post, processMemory, round, seconds, within, runStandalone } from './support/common';
-import { passFlowStartLines, WARN_LOGGING } from './support/quiet-log';
+import { WARN_LOGGING } from './support/quiet-log';
 import { placed } from './support/flow-compat';
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
@@ -267,7 +267,6 @@ async function coreIntakeRssGrowth(events: number, execArgv: string[]): Promise<
     { id: 'core-out', type: 'http response', z: 'tab', name: '', statusCode: '200', headers: {}, wires: [] },
   ];
   const red = await NodeRedProcess.create({ flows: placed(flows), settings: { logging: WARN_LOGGING, apiMaxLength: '10mb' }, execArgv });
-  passFlowStartLines(red.userDir);
   try {
     await red.start();
     await sleep(1000);
@@ -336,7 +335,6 @@ export async function run(options: BacklogOptions = {}) {
   // --expose-gc only lets the bench ask for a full GC at its measuring points (after the peak is taken).
   const execArgv = [...(options.execArgv ?? []), '--expose-gc'];
   const red = await NodeRedProcess.create({ flows: placed(flows(receiver.url)), settings: { logging: WARN_LOGGING }, execArgv });
-  passFlowStartLines(red.userDir);
   exposeMemory(red.userDir);
   const queueDir = path.join(red.userDir, 'findface-queues', 'bl-hook');
   let sampler: ReturnType<typeof rssSampler> | undefined;

@@ -18,7 +18,7 @@ import { NodeRedProcess } from '../test/support/node-red-process';
 import { seedEvent } from '../test/fixtures/events';
 import { sleep } from '../test/support/wait';
 import { percentile, post, round, within, runStandalone } from './support/common';
-import { passFlowStartLines, WARN_LOGGING } from './support/quiet-log';
+import { WARN_LOGGING } from './support/quiet-log';
 import { placed } from './support/flow-compat';
 
 const EVENTS = Number(process.env.BENCH_LATENCY_EVENTS ?? 500);
@@ -155,7 +155,6 @@ export async function run(options: LatencyOptions = {}) {
     settings: LOG_LEVEL === 'warn' ? { logging: WARN_LOGGING } : {},
     execArgv: options.execArgv,
   });
-  if (LOG_LEVEL === 'warn') passFlowStartLines(red.userDir);
   const agents = Object.fromEntries(PATHS.map((p) => [p, new http.Agent({ keepAlive: true, maxSockets: 1 })])) as Record<Path, http.Agent>;
   const targets: Record<Path, string> = {
     bare: receiver.url('bare'),

@@ -10,9 +10,9 @@
 // Events are made inside Node-RED by a function node, so HTTP intake does not
 // count. Bounded: a few seconds per figure.
 import { runStandalone } from './support/common';
-import fs from 'fs';
+import { GENERATOR } from './support/generator';
+import { WARN_LOGGING } from './support/quiet-log';
 import http from 'http';
-import path from 'path';
 import axios from 'axios';
 import { NodeRedProcess } from '../test/support/node-red-process';
 import { Receiver } from '../test/support/receiver';
@@ -22,15 +22,6 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 20000);
 const EVENTS_SLOW = Math.max(1, Math.round(EVENTS / 10));
 const TIMEOUT_MS = 45000;
 
-const GENERATOR = `
-const { count, prefix, wrap } = msg.payload;
-for (let i = 0; i < count; i++) {
-  const event = Object.assign({}, msg.payload.template, { id: prefix + i });
-  node.send([{ payload: wrap ? [event] : event }, null]);
-}
-node.send([null, msg]);
-return null;
-`;
 
 function flows(receiverUrl: string) {
   const generator = (id: string, target: string) => ({
@@ -151,26 +142,8 @@ async function axiosLoop(receiver: Receiver, count: number): Promise<number> {
   return count / seconds;
 }
 
-async function withNodeRed<T>(receiver: Receiver, level: string, body: (red: NodeRedProcess) => Promise<T>): Promise<T> {
-  const red = await NodeRedProcess.create({ flows: flows(receiver.url) });
-  if (level !== 'info') {
-    // NodeRedProcess waits for the info line "Started flows": keep only that one
-    // (a handler needs a function, so settings.js is extended here).
-    const file = path.join(red.userDir, 'settings.js');
-    const text = fs.readFileSync(file, 'utf8').replace(/^module\.exports = /, 'const settings = ');
-    fs.writeFileSync(
-      file,
-      `${text}
-settings.logging = {
-  console: { level: ${JSON.stringify(level)}, metrics: false, audit: false },
-  startup: { level: 'info', metrics: false, audit: false, handler: () => (msg) => {
-    if (typeof msg.msg === 'string' && /^(Started|Stopped|Starting|Stopping) flows/.test(msg.msg)) console.log(msg.msg);
-  } },
-};
-module.exports = settings;
-`,
-    );
-  }
+async function withNodeRed<T>(receiver: Receiver, level: 'info' | 'warn', body: (red: NodeRedProcess) => Promise<T>): Promise<T> {
+  const red = await NodeRedProcess.create({ flows: flows(receiver.url), settings: level === 'warn' ? { logging: WARN_LOGGING } : {} });
   try {
     await red.start();
     const result = await body(red);

@@ -15,6 +15,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { acknowledge } from './lib/acknowledgement';
 import { backoffProblem, BackoffOptions } from './lib/backoff';
 import { DurableQueue } from './lib/durable-queue';
+import { infoLogged } from './lib/log-level';
 import { EventQueue } from './lib/queue';
 import { sampleEvent } from './lib/sample-event';
 import { DeliveredReport, GivenUpReport, parseSuccessCodes, Sender, SenderStatus, Transport } from './lib/sender';
@@ -148,6 +149,7 @@ function short(text: string, max = 60): string {
 }
 
 export = function (RED: NodeAPI) {
+  const logInfo = infoLogged((RED.settings as unknown as { logging?: unknown }).logging);
   function FindFaceWebhookNode(this: Node<WebhookCredentials>, config: WebhookDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -209,8 +211,12 @@ export = function (RED: NodeAPI) {
     let queueFull = false;
     let inputSeq = 0;
     let queueFullSeq = 0;
-    /** Appends not yet settled; close waits for them before closing the queue. */
-    const appending = new Set<Promise<unknown>>();
+    /** Inputs whose append has not settled; close waits for them before stopping the sender. */
+    let unsettled = 0;
+    let onAllSettled: (() => void) | undefined;
+    const settleOne = () => {
+      if (--unsettled === 0) onAllSettled?.();
+    };
 
     // ---- status, redrawn at most every STATUS_INTERVAL_MS --------------------------------------
     let statusTimer: NodeJS.Timeout | undefined;
@@ -335,7 +341,8 @@ export = function (RED: NodeAPI) {
             maxAttempts,
             successCodes,
             hooks: {
-              log: (line) => node.log(line),
+              // FindFace's per-event lines at info; not made at all when no logger prints info.
+              log: logInfo ? (line) => node.log(line) : undefined,
               warn: (line) => node.warn(line),
               status: requestStatus,
               delivered: onDelivered,
@@ -386,31 +393,33 @@ export = function (RED: NodeAPI) {
       // An array payload (e.g. the filter's array output) contributes its elements.
       const items = Array.isArray(payload) ? payload : [payload];
       const seq = ++inputSeq;
-      const appended = ready
-        .then((s) => {
-          if (!s) throw new Error(queueError ?? RED._('findface-webhook.errors.closed'));
-          return s.enqueue(items);
-        })
-        .then(
-          () => {
-            if (queueFull && seq > queueFullSeq) {
-              queueFull = false;
-              requestStatus();
-            }
-            done();
-          },
-          (error: unknown) => {
-            const err = error instanceof Error ? error : new Error(String(error));
-            if (errorCode(err) === 'QUEUE_FULL') {
-              queueFull = true;
-              queueFullSeq = Math.max(queueFullSeq, seq);
-              requestStatus();
-            }
-            done(err);
-          },
-        );
-      appending.add(appended);
-      void appended.finally(() => appending.delete(appended));
+      unsettled++;
+      const appended = sender
+        ? sender.enqueue(items)
+        : ready.then((s) => {
+            if (!s) throw new Error(queueError ?? RED._('findface-webhook.errors.closed'));
+            return s.enqueue(items);
+          });
+      appended.then(
+        () => {
+          if (queueFull && seq > queueFullSeq) {
+            queueFull = false;
+            requestStatus();
+          }
+          settleOne();
+          done();
+        },
+        (error: unknown) => {
+          const err = error instanceof Error ? error : new Error(String(error));
+          if (errorCode(err) === 'QUEUE_FULL') {
+            queueFull = true;
+            queueFullSeq = Math.max(queueFullSeq, seq);
+            requestStatus();
+          }
+          settleOne();
+          done(err);
+        },
+      );
     });
 
     node.on('close', (removed: boolean, done: () => void) => {
@@ -419,7 +428,7 @@ export = function (RED: NodeAPI) {
       statusTimer = undefined;
       const finish = async () => {
         const s = await ready;
-        await Promise.allSettled([...appending]);
+        if (unsettled > 0) await new Promise<void>((resolve) => (onAllSettled = resolve));
         if (s) await s.stop(Math.min(timeout || CLOSE_GRACE_MS, CLOSE_GRACE_MS));
         if (queue) {
           if (removed) await queue.destroy();

@@ -5,7 +5,6 @@
 // dependency detected" and the flow does not start). Benches write flows by
 // hand; `placed` gives every node of a tab a position, as the editor would.
 import { NodeRedProcess, NodeRedOptions } from '../../test/support/node-red-process';
-import { passFlowStartLines } from './quiet-log';
 
 interface FlowNode {
   id: string;
@@ -29,8 +28,7 @@ export function placed<T>(flows: T[]): T[] {
 
 /**
  * Runs `body` with NodeRedProcess.create patched so that other benches' flows
- * are placed, a process asked for log level `warn` still shows the
- * "Started flows" line its start() waits for, and every process gets
+ * are placed, and every process gets
  * `execArgv` (e.g. --cpu-prof, which NODE_OPTIONS does not allow) unless it
  * asks for its own. Every process made is added to `created` (so that a
  * runner can stop what a timed-out bench left running). Restored afterwards.
@@ -43,8 +41,6 @@ export async function withCompatibleNodeRed<T>(body: () => Promise<T>, execArgv:
       flows: options.flows ? placed(options.flows) : undefined,
       execArgv: options.execArgv ?? (execArgv.length ? execArgv : undefined),
     });
-    const level = (options.settings?.logging as { console?: { level?: string } } | undefined)?.console?.level;
-    if (level && level !== 'info' && level !== 'debug' && level !== 'trace') passFlowStartLines(red.userDir);
     created.push(red);
     return red;
   };

@@ -17,7 +17,7 @@ import { NodeRedProcess } from '../../test/support/node-red-process';
 import { seedEvent } from '../../test/fixtures/events';
 import { startBareServer } from './bare-server';
 import { round } from './common';
-import { passFlowStartLines, WARN_LOGGING } from './quiet-log';
+import { WARN_LOGGING } from './quiet-log';
 import { placed } from './flow-compat';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -60,7 +60,6 @@ export async function run() {
     { id: 'sink', type: 'junction', z: 'tab', wires: [] },
   ];
   const nodeRed = await NodeRedProcess.create({ flows: placed(flows), settings: { logging: WARN_LOGGING } });
-  passFlowStartLines(nodeRed.userDir);
   installEmptyRouteNode(nodeRed.userDir);
   const bare = await startBareServer();
   const one = JSON.stringify([seedEvent]);

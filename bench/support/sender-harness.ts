@@ -8,19 +8,10 @@ import { NodeRedProcess } from '../../test/support/node-red-process';
 import { seedEvent } from '../../test/fixtures/events';
 import { placed } from './flow-compat';
 import { round, within } from './common';
+import { GENERATOR } from './generator';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20000);
 
-// As in bench/sender.ts.
-const GENERATOR = `
-const { count, prefix, wrap } = msg.payload;
-for (let i = 0; i < count; i++) {
-  const event = Object.assign({}, msg.payload.template, { id: prefix + i });
-  node.send([{ payload: wrap ? [event] : event }, null]);
-}
-node.send([null, msg]);
-return null;
-`;
 
 const fn = (id: string, func: string, outputs: number, wires: string[][]) => ({
   id,

@@ -174,7 +174,8 @@ interface Entry {
 }
 
 interface PendingAppend {
-  data: Buffer;
+  /** The records, one JSON line each. */
+  text: string;
   count: number;
   bytes: number;
   resolve: () => void;
@@ -342,7 +343,6 @@ export class DurableQueue implements EventQueue {
   private readPos = 0;
   private readIndex = 0;
   private readFd: number | undefined;
-  private ackSeq = 0;
   private ackFile: string | undefined;
   private headOffset = 0;
   private headIndex = 0;
@@ -383,13 +383,13 @@ export class DurableQueue implements EventQueue {
     if (this.state !== 'open') return Promise.reject(new QueueClosedError('append', this.dir));
     if (!Array.isArray(items)) return Promise.reject(new TypeError('append expects an array of items'));
     if (items.length === 0) return Promise.resolve();
-    let data: Buffer;
+    let text: string;
     try {
-      data = Buffer.from(encode(items), 'utf8');
+      text = encode(items);
     } catch (error) {
       return Promise.reject(error); // e.g. a BigInt or a cycle: nothing queued
     }
-    const bytes = data.length;
+    const bytes = Buffer.byteLength(text, 'utf8');
     const events = this.count + this.pendingItems + items.length;
     if (events > this.maxEvents) {
       return Promise.reject(new QueueFullError(`queue full: ${this.count + this.pendingItems} events queued, ${items.length} more would exceed the limit of ${this.maxEvents}`));
@@ -399,7 +399,7 @@ export class DurableQueue implements EventQueue {
       return Promise.reject(new QueueFullError(`queue full: ${this.byteCount + this.pendingBytes} bytes queued, ${bytes} more would exceed the limit of ${this.maxBytes}`));
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ data, count: items.length, bytes, resolve, reject });
+      this.pending.push({ text, count: items.length, bytes, resolve, reject });
       this.pendingItems += items.length;
       this.pendingBytes += bytes;
       // Appends of this tick (and those arriving while a write runs) share one write.
@@ -438,7 +438,11 @@ export class DurableQueue implements EventQueue {
   }
 
   private async writeGroup(group: PendingAppend[], bytes: number): Promise<void> {
-    const buffer = group.length === 1 ? group[0].data : Buffer.concat(group.map((a) => a.data), bytes);
+    // One buffer for the whole group, each append's text encoded into it once.
+    const buffer = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const a of group) at += buffer.write(a.text, at, 'utf8');
+    if (at !== bytes) throw new Error(`queue: encoded ${at} bytes, expected ${bytes}`); // cannot happen: JSON.stringify output is well-formed
     const items = group.reduce((sum, a) => sum + a.count, 0);
     const seg = await this.activeSegment(bytes);
     const fd = this.writeFd as number;
@@ -596,7 +600,6 @@ export class DurableQueue implements EventQueue {
       await this.createEmpty(target);
     }
     this.ackFile = name;
-    this.ackSeq = seq;
     this.dirDirty = true;
     if (this.syncIntervalMs === 0) await this.syncDir();
   }
@@ -779,7 +782,6 @@ export class DurableQueue implements EventQueue {
       break;
     }
     this.segments = segs;
-    this.ackSeq = ackSeq;
     this.count = segs.reduce((sum, s) => sum + s.count, 0) - this.headIndex;
     this.byteCount = segs.reduce((sum, s) => sum + s.size, 0) - this.headOffset;
 

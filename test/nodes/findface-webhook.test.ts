@@ -100,7 +100,8 @@ describe('findface-webhook node', function () {
 
   before(() => {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-webhook-test-'));
-    helper.settings({ userDir });
+    // As Node-RED's default console logger: the per-event lines are made only when info is logged.
+    helper.settings({ userDir, logging: { console: { level: 'info' } } });
   });
   after(() => {
     helper.settings({});
@@ -140,6 +141,20 @@ describe('findface-webhook node', function () {
     assert.equal(out.completed.length, 1, 'done() once the payload is queued');
     assert.equal(out.fail.length + out.caught.length, 0);
     await waitFor(() => lastStatus().fill === 'green', 3000, 'a green status');
+  });
+
+  it('makes no per-event log lines when no logger prints info, and still warns', async () => {
+    helper.settings({ userDir, logging: { console: { level: 'warn' } } });
+    try {
+      receiver.script({ status: 500 });
+      const out = await load();
+      send(seedEvent);
+      await waitFor(() => out.ok.length === 1, 5000, 'the delivery report');
+      assert.deepEqual(lines('info'), []);
+      assert.deepEqual(lines('warn'), ['Backing off for 0.020 seconds after failure: HTTP 500 Internal Server Error']);
+    } finally {
+      helper.settings({ userDir, logging: { console: { level: 'info' } } });
+    }
   });
 
   it('batches under load: every event arrives once, in order, at most batchSize per request', async () => {

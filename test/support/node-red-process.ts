@@ -65,6 +65,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A process whose console logs at `warn` or less does not print the
+ * "Started flows" line start() waits for (benchmarks: the webhook node's
+ * per-event info lines would flood the pipe). Its flows get a tab of their own
+ * with a GET route that answers once the flows have started, and start()
+ * polls that instead.
+ */
+const READY_PATH = '/node-red-process-ready';
+const READY_FLOWS = [
+  { id: 'nrp-ready-tab', type: 'tab', label: 'NodeRedProcess readiness', disabled: false, info: '' },
+  { id: 'nrp-ready-in', type: 'http in', z: 'nrp-ready-tab', name: '', url: READY_PATH, method: 'get', upload: false, swaggerDoc: '', x: 150, y: 40, wires: [['nrp-ready-out']] },
+  { id: 'nrp-ready-out', type: 'http response', z: 'nrp-ready-tab', name: '', statusCode: '200', headers: {}, x: 350, y: 40, wires: [] },
+];
+
+function logsInfo(settings: Record<string, unknown>): boolean {
+  const level = (settings.logging as { console?: { level?: string } } | undefined)?.console?.level ?? 'info';
+  return ['info', 'debug', 'trace'].includes(level);
+}
+
 export interface NodeRedOptions {
   flows?: unknown[];
   credentials?: Record<string, unknown>;
@@ -85,7 +104,13 @@ export class NodeRedProcess {
   private output = '';
   private exited: Promise<void> | undefined;
 
-  private constructor(userDir: string, port: number, private readonly execArgv: string[] = []) {
+  private constructor(
+    userDir: string,
+    port: number,
+    private readonly execArgv: string[] = [],
+    /** Polled by start() instead of waiting for the "Started flows" line (see READY_PATH). */
+    private readonly readyPath?: string,
+  ) {
     this.userDir = userDir;
     this.port = port;
   }
@@ -110,8 +135,11 @@ export class NodeRedProcess {
       ...options.settings,
     };
     fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-    if (options.flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(options.flows, null, 2));
-    return new NodeRedProcess(userDir, port, options.execArgv);
+    const quiet = !logsInfo(settings);
+    if (quiet && !options.flows) throw new Error('NodeRedProcess: a process logging below info needs its flows given, to add the readiness route');
+    const flows = options.flows && quiet ? [...options.flows, ...READY_FLOWS] : options.flows;
+    if (flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
+    return new NodeRedProcess(userDir, port, options.execArgv, quiet ? READY_PATH : undefined);
   }
 
   get url(): string {
@@ -140,10 +168,13 @@ export class NodeRedProcess {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let exitedEarly = false;
     void this.exited.then(() => (exitedEarly = true));
+    const readyUrl = this.readyPath ? `${this.url}${this.readyPath}` : undefined;
     await waitFor(
-      () => {
+      async () => {
         if (exitedEarly) throw new Error(`Node-RED exited while starting:\n${this.output}`);
-        return this.count('Started flows') > startedBefore;
+        if (!readyUrl) return this.count('Started flows') > startedBefore;
+        const answer = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        return answer?.status === 200;
       },
       timeoutMs,
       'Node-RED to start its flows',

@@ -536,8 +536,8 @@ describe('DurableQueue', function () {
         await q.ack(batch.length);
       }
       assert.equal(expected, first);
-      assert.ok(segments(dir).length <= 1);
       await q.close();
+      assert.ok(segments(dir).length <= 1, 'fully acknowledged segments are deleted (by close at the latest)');
     });
   });
 
