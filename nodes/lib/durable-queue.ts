@@ -64,8 +64,10 @@
 // Length and bytes are then known without loading the queue into memory.
 //
 // Memory: only the read-ahead window (`readAheadBytes`, default 512 KiB,
-// or the batch asked for if larger), the pending writes and one small object
-// per segment are held; the backlog stays on disk.
+// or the batch asked for if larger), the pending writes, the last group
+// written (at most 4 MiB: a reader that has caught up takes its records from
+// there instead of reading them back) and one small object per segment are
+// held; the backlog stays on disk.
 //
 // One process at a time per directory (the node's id makes it unique; there
 // is no cross-process lock file, as a pid in it is unreliable in containers).
@@ -334,6 +336,8 @@ export class DurableQueue implements EventQueue {
   private pendingItems = 0;
   private pendingBytes = 0;
   private flushing: Promise<void> | undefined;
+  /** The last group written, kept until the reader takes its records (or the next write replaces it). */
+  private lastWrite: { seg: Segment; start: number; buffer: Buffer } | undefined;
 
   // reader (peek/ack), serialized on readerTail
   private readerTail: Promise<unknown> = Promise.resolve();
@@ -459,6 +463,7 @@ export class DurableQueue implements EventQueue {
       }
       throw error;
     }
+    this.lastWrite = { seg, start: before, buffer };
     seg.size += buffer.length;
     seg.count += items;
     this.nextSeq += items;
@@ -634,6 +639,14 @@ export class DurableQueue implements EventQueue {
   }
 
   private async readChunk(seg: Segment): Promise<void> {
+    const written = this.lastWrite;
+    if (written && written.seg === seg && this.readPos >= written.start && this.readPos < written.start + written.buffer.length) {
+      // The reader has caught up with the writer: the records just written are taken from memory, not read back.
+      const buffer = written.buffer.subarray(this.readPos - written.start);
+      this.lastWrite = undefined;
+      this.pushRecords(seg, buffer, buffer.length - 1);
+      return;
+    }
     if (this.readFd === undefined) this.readFd = await this.io.open(seg.file, 'r');
     const available = seg.size - this.readPos;
     let want = Math.min(this.readAheadBytes, available);
@@ -651,15 +664,20 @@ export class DurableQueue implements EventQueue {
         this.readPos += buffer.length;
         return;
       }
-      let start = 0;
-      while (start <= lastNewline) {
-        const end = buffer.indexOf(NEWLINE, start);
-        this.pushEntry(seg, buffer, start, end, end + 1 - start);
-        start = end + 1;
-      }
-      this.readPos += lastNewline + 1;
+      this.pushRecords(seg, buffer, lastNewline);
       return;
     }
+  }
+
+  /** Adds the records of `buffer` (read at readPos) up to its `lastNewline` to the window. */
+  private pushRecords(seg: Segment, buffer: Buffer, lastNewline: number): void {
+    let start = 0;
+    while (start <= lastNewline) {
+      const end = buffer.indexOf(NEWLINE, start);
+      this.pushEntry(seg, buffer, start, end, end + 1 - start);
+      start = end + 1;
+    }
+    this.readPos += lastNewline + 1;
   }
 
   private pushEntry(seg: Segment, buffer: Buffer, start: number, end: number, bytes: number, forced?: string): void {
@@ -967,6 +985,7 @@ export class DurableQueue implements EventQueue {
     if (openQueues.get(this.dir) === this) openQueues.delete(this.dir);
     this.window = [];
     this.windowValid = 0;
+    this.lastWrite = undefined;
     if (failure) throw failure;
   }
 

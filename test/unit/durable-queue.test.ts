@@ -59,6 +59,7 @@ function faultyFs() {
     openFails: undefined as ((file: string, flags: string) => string | undefined) | undefined,
     renameFails: undefined as string | undefined,
     writes: 0,
+    reads: 0,
     fsyncs: [] as number[],
   };
   const ffs: QueueFs = {
@@ -79,6 +80,10 @@ function faultyFs() {
         return process.nextTick(cb, errno(state.writeFails), 0, buffer);
       }
       real.write(fd, buffer, offset, length, position, cb);
+    },
+    read(fd, buffer, offset, length, position, cb) {
+      state.reads++;
+      real.read(fd, buffer, offset, length, position, cb);
     },
     ftruncate(fd, len, cb) {
       if (state.ftruncateFails > 0) {
@@ -203,6 +208,26 @@ describe('DurableQueue', function () {
       await Promise.all([first, ...rest]);
       assert.ok(state.writes <= 2, `${state.writes} writes`);
       assert.deepEqual(ns(await peekValues(q, 100)), range(0, 51));
+    });
+
+    it('takes records just written from memory when the reader has caught up, and reads a backlog from disk', async function () {
+      const faulty = faultyFs();
+      const q = await open({ dir: tmpDir(), fs: faulty.fs });
+      const readsAtOpen = faulty.state.reads;
+      for (let round = 0; round < 5; round++) {
+        await q.append(items(round * 3, 3));
+        assert.deepEqual(ns(await peekValues(q, 10)), range(round * 3, 3));
+        await q.ack(3);
+      }
+      assert.equal(faulty.state.reads, readsAtOpen, 'streaming: no read(2)');
+      // Two writes before the reader looks: the first group is read back from the file, the last from memory.
+      await q.append(items(15, 2));
+      await q.append(items(17, 2));
+      assert.deepEqual(ns(await peekValues(q, 10)), range(15, 4));
+      assert.ok(faulty.state.reads > readsAtOpen, 'the older group is read from disk');
+      await q.close();
+      const again = await open({ dir: q.dir });
+      assert.deepEqual(ns(await peekValues(again, 10)), range(15, 4), 'what was taken from memory is on disk too');
     });
 
     it('reads records longer than the read-ahead window', async function () {
