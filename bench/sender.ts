@@ -4,6 +4,8 @@
 //     Node-RED process (its log at the default `info` level, i.e. every
 //     per-event line written to the console, and again at `warn`, to see what
 //     the contract's log lines cost);
+//   - the same node fed messages of 100 events each (an array payload, as
+//     the filter passes on an array), i.e. Node-RED's per-message cost / 100;
 //   - the same node with batch 1 (FindFace's default);
 //   - the core `http request` node, one event per request, same process;
 //   - a plain axios loop posting the same batches of 100, one in flight (the ceiling).
@@ -104,14 +106,14 @@ function flows(receiverUrl: string) {
 }
 
 /** Starts `count` events through `target` and waits until the receiver has them all; events/s. */
-async function measure(red: NodeRedProcess, receiver: Receiver, target: string, count: number, wrap = false): Promise<number> {
+async function measure(red: NodeRedProcess, receiver: Receiver, target: string, count: number, shape: { wrap?: boolean; per?: number } = {}): Promise<number> {
   receiver.eventCount = 0;
   receiver.requestCount = 0;
   const started = process.hrtime.bigint();
   const response = await fetch(`${red.url}/start/${target}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ count, prefix: `${target}-${Date.now()}-`, wrap, template: seedEvent }),
+    body: JSON.stringify({ count, prefix: `${target}-${Date.now()}-`, wrap: shape.wrap ?? false, per: shape.per ?? 1, template: seedEvent }),
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });
   if (response.status !== 200) throw new Error(`${target}: start answered ${response.status}`);
@@ -161,25 +163,31 @@ export async function run() {
     const info = await withNodeRed(receiver, 'info', async (red) => {
       await measure(red, receiver, 'hook100', 1000); // warm-up
       const hook100 = await measure(red, receiver, 'hook100', EVENTS);
+      const hook100Arrays = await measure(red, receiver, 'hook100', EVENTS, { per: 100 });
       const hook1 = await measure(red, receiver, 'hook1', EVENTS_SLOW);
-      const core = await measure(red, receiver, 'core', EVENTS_SLOW, true);
+      const core = await measure(red, receiver, 'core', EVENTS_SLOW, { wrap: true });
       const logLines = red.count('enqueued for webhook hook100');
-      return { hook100, hook1, core, logLines };
+      return { hook100, hook100Arrays, hook1, core, logLines };
     });
     const warn = await withNodeRed(receiver, 'warn', async (red) => {
       await measure(red, receiver, 'hook100', 1000);
-      return measure(red, receiver, 'hook100', EVENTS);
+      const hook100 = await measure(red, receiver, 'hook100', EVENTS);
+      const hook100Arrays = await measure(red, receiver, 'hook100', EVENTS, { per: 100 });
+      return { hook100, hook100Arrays };
     });
     const ceiling = await axiosLoop(receiver, EVENTS);
     return {
       events: EVENTS,
       webhookBatch100EventsPerS: Math.round(info.hook100),
-      webhookBatch100WarnLogEventsPerS: Math.round(warn),
-      infoLogCostShare: +(1 - info.hook100 / warn).toFixed(2),
+      webhookBatch100WarnLogEventsPerS: Math.round(warn.hook100),
+      webhookBatch100ArraysWarnLogEventsPerS: Math.round(warn.hook100Arrays),
+      webhookBatch100ArraysEventsPerS: Math.round(info.hook100Arrays),
+      infoLogCostShare: +(1 - info.hook100 / warn.hook100).toFixed(2),
       webhookBatch1EventsPerS: Math.round(info.hook1),
       coreHttpRequestEventsPerS: Math.round(info.core),
       axiosBatch100EventsPerS: Math.round(ceiling),
       webhookVsCore: +(info.hook100 / info.core).toFixed(1),
+      webhookArraysVsCore: +(info.hook100Arrays / info.core).toFixed(1),
       webhookVsCeiling: +(info.hook100 / ceiling).toFixed(2),
       enqueueLogLinesSeen: info.logLines,
     };
