@@ -7,7 +7,6 @@ import {
   classifyStatus,
   DeliveredReport,
   eventIdOf,
-  eventIdOfJson,
   formatIds,
   GivenUpReport,
   parseSuccessCodes,
@@ -16,6 +15,7 @@ import {
   TransportResponse,
 } from '../../nodes/lib/sender';
 import { seedEvent } from '../fixtures/events';
+import { eventIdOfJson, jsonArray } from '../../nodes/lib/json-records';
 
 /** An in-memory EventQueue (the interface DurableQueue implements). */
 class MemoryQueue implements EventQueue {
@@ -199,6 +199,13 @@ describe('webhook sender', () => {
         }),
         { numRuns: 2000 },
       );
+    });
+
+    it('joins queued records into the JSON array that is posted', () => {
+      assert.equal(jsonArray([]).toString(), '[]');
+      const values = [seedEvent, 'é', null, [1, { a: 2 }], 7];
+      const body = jsonArray(values.map((v) => Buffer.from(JSON.stringify(v))));
+      assert.equal(body.toString('utf8'), JSON.stringify(values));
     });
 
     it('parses success codes', () => {
