@@ -133,7 +133,8 @@ async function axiosLoop(receiver: Receiver, count: number): Promise<number> {
     for (let sent = 0; sent < count; sent += 100) {
       const batch = [];
       for (let i = sent; i < Math.min(sent + 100, count); i++) batch.push({ ...seedEvent, id: `axios-${i}` });
-      const answer = await client.post(receiver.url, JSON.stringify(batch), { headers: { 'Content-Type': 'application/json' } });
+      // A Buffer, as the webhook node posts (axios re-encodes a string body on every request).
+      const answer = await client.post(receiver.url, Buffer.from(JSON.stringify(batch)), { headers: { 'Content-Type': 'application/json' } });
       if (answer.status !== 200) throw new Error(`axios loop: ${answer.status}`);
     }
   } finally {
