@@ -64,7 +64,7 @@
 // Length and bytes are then known without loading the queue into memory.
 //
 // Memory: only the read-ahead window (`readAheadBytes`, default 512 KiB,
-// or the batch asked for if larger), the pending writes, the last group
+// or what a peek asks for, skip + max, if larger), the pending writes, the last group
 // written (at most 4 MiB: a reader that has caught up takes its records from
 // there instead of reading them back) and one small object per segment are
 // held; the backlog stays on disk.
