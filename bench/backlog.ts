@@ -26,6 +26,7 @@ import { seedEvent } from '../test/fixtures/events';
 import { dirBytes, mb, post, processMemory, round, seconds, within, runStandalone } from './support/common';
 import { WARN_LOGGING } from './support/quiet-log';
 import { placed } from './support/flow-compat';
+import { webhookNode } from './support/webhook-node';
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 const PER_POST = 100;
@@ -114,26 +115,7 @@ function flows(receiverUrl: string) {
   return [
     { id: 'tab', type: 'tab', label: 'backlog' },
     { id: 'bl-in', type: 'findface-event-in', z: 'tab', name: '', mode: 'webhook', path: '/bl/events', maxBodyMb: 10, wires: [['bl-hook']] },
-    {
-      id: 'bl-hook',
-      type: 'findface-webhook',
-      z: 'tab',
-      name: '',
-      title: 'backlog',
-      url: receiverUrl,
-      active: true,
-      batchSize: 100,
-      lingerMs: 0,
-      timeout: 10000,
-      backoffBase: 0.1,
-      backoffFactor: 2.7,
-      backoffMax: 1,
-      maxAttempts: 0,
-      successCodes: '200',
-      queueMaxEvents: Math.max(1_000_000, BACKLOG * 2),
-      queueMaxMb: 4096,
-      wires: [[], []],
-    },
+    webhookNode('bl-hook', receiverUrl, { title: 'backlog', backoffMax: 1, maxAttempts: 0, queueMaxEvents: Math.max(1_000_000, BACKLOG * 2), queueMaxMb: 4096 }),
     // The node's status (redrawn at most every 500 ms) says how many events are queued; kept for GET /bl/depth.
     { id: 'bl-status', type: 'status', z: 'tab', name: '', scope: ['bl-hook'], wires: [['bl-keep']] },
     { id: 'bl-keep', type: 'function', z: 'tab', name: '', func: "global.set('blStatus', msg.status.text); return null;", outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [[]] },

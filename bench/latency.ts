@@ -20,6 +20,7 @@ import { sleep } from '../test/support/wait';
 import { percentile, post, round, within, runStandalone } from './support/common';
 import { WARN_LOGGING } from './support/quiet-log';
 import { placed } from './support/flow-compat';
+import { webhookNode } from './support/webhook-node';
 
 const EVENTS = Number(process.env.BENCH_LATENCY_EVENTS ?? 500);
 const WARMUP = Math.min(100, Math.max(10, Math.round(EVENTS / 10)));
@@ -86,26 +87,7 @@ export function flows(receiver: TimingReceiver) {
     { id: 'tab', type: 'tab', label: 'latency' },
     { id: 'ours-in', type: 'findface-event-in', z: 'tab', name: '', mode: 'webhook', path: '/lat/ours', maxBodyMb: 10, wires: [['ours-filter']] },
     { id: 'ours-filter', type: 'findface-filter', z: 'tab', name: '', filters: '{"camera_in": [2]}', cameraGroups: '{}', outputs: 1, wires: [['ours-hook']] },
-    {
-      id: 'ours-hook',
-      type: 'findface-webhook',
-      z: 'tab',
-      name: '',
-      title: 'door',
-      url: receiver.url('ours'),
-      active: true,
-      batchSize: 100,
-      lingerMs: 0,
-      timeout: 10000,
-      backoffBase: 0.1,
-      backoffFactor: 2.7,
-      backoffMax: 100,
-      maxAttempts: 10,
-      successCodes: '200',
-      queueMaxEvents: 1000000,
-      queueMaxMb: 256,
-      wires: [[], []],
-    },
+    webhookNode('ours-hook', receiver.url('ours'), { title: 'door' }),
     { id: 'core-in', type: 'http in', z: 'tab', name: '', url: '/lat/core', method: 'post', upload: false, swaggerDoc: '', wires: [['core-answer', 'core-switch']] },
     { id: 'core-answer', type: 'http response', z: 'tab', name: '', statusCode: '200', headers: {}, wires: [] },
     {

@@ -14,6 +14,7 @@
 import { runStandalone } from './support/common';
 import { GENERATOR } from './support/generator';
 import { WARN_LOGGING } from './support/quiet-log';
+import { webhookNode } from './support/webhook-node';
 import http from 'http';
 import axios from 'axios';
 import { NodeRedProcess } from '../test/support/node-red-process';
@@ -40,26 +41,7 @@ function flows(receiverUrl: string) {
     libs: [],
     wires: [[target], ['answer']],
   });
-  const hook = (id: string, batchSize: number) => ({
-    id,
-    type: 'findface-webhook',
-    z: 'tab',
-    name: '',
-    title: id,
-    url: receiverUrl,
-    active: true,
-    batchSize,
-    lingerMs: 0,
-    timeout: 10000,
-    backoffBase: 0.1,
-    backoffFactor: 2.7,
-    backoffMax: 100,
-    maxAttempts: 10,
-    successCodes: '200',
-    queueMaxEvents: 1000000,
-    queueMaxMb: 512,
-    wires: [[], []],
-  });
+  const hook = (id: string, batchSize: number) => webhookNode(id, receiverUrl, { batchSize, queueMaxMb: 512 });
   const nodes: Array<Record<string, unknown>> = [
     { id: 'start', type: 'http in', z: 'tab', url: '/start/:target', method: 'post', upload: false, wires: [['route']] },
     {

@@ -446,7 +446,6 @@ export class DurableQueue implements EventQueue {
     const buffer = Buffer.allocUnsafe(bytes);
     let at = 0;
     for (const a of group) at += buffer.write(a.text, at, 'utf8');
-    if (at !== bytes) throw new Error(`queue: encoded ${at} bytes, expected ${bytes}`); // cannot happen: JSON.stringify output is well-formed
     const items = group.reduce((sum, a) => sum + a.count, 0);
     const seg = await this.activeSegment(bytes);
     const fd = this.writeFd as number;

@@ -39,6 +39,18 @@ async function peekValues<T = Item>(queue: DurableQueue, max: number, skip = 0):
   return (await queue.peek(max, skip)).map((json) => JSON.parse(json.toString('utf8')) as T);
 }
 
+/** Appends one record at a time (at most 1000) until an append fails; how many went in, and the error. */
+async function fillUntilFull(q: DurableQueue, pad: string): Promise<{ n: number; failure?: NodeJS.ErrnoException }> {
+  for (let n = 0; n < 1000; n++) {
+    try {
+      await q.append([{ n, pad }]);
+    } catch (error) {
+      return { n, failure: error as NodeJS.ErrnoException };
+    }
+  }
+  return { n: 1000 };
+}
+
 const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort();
 const markers = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.startsWith('acked-'));
 const items = (from: number, count: number, pad = ''): Item[] => Array.from({ length: count }, (_, i) => (pad ? { n: from + i, pad } : { n: from + i }));
@@ -797,16 +809,7 @@ describe('DurableQueue', function () {
         fs.writeFileSync(filler, Buffer.alloc(48 * 1024));
         const q = await DurableQueue.open({ dir });
         const pad = 'f'.repeat(1000);
-        let n = 0;
-        let failure: NodeJS.ErrnoException | undefined;
-        while (!failure && n < 1000) {
-          try {
-            await q.append([{ n, pad }]);
-            n++;
-          } catch (error) {
-            failure = error as NodeJS.ErrnoException;
-          }
-        }
+        const { n, failure } = await fillUntilFull(q, pad);
         assert.equal(failure?.code, 'ENOSPC');
         assert.equal(q.length, n);
         const file = path.join(dir, segments(dir)[0]);
@@ -833,16 +836,7 @@ describe('DurableQueue', function () {
         const dir = path.join(mnt as string, 'q-reclaim');
         const q = await DurableQueue.open({ dir });
         const pad = 'r'.repeat(1000);
-        let n = 0;
-        let failure: NodeJS.ErrnoException | undefined;
-        while (!failure && n < 1000) {
-          try {
-            await q.append([{ n, pad }]);
-            n++;
-          } catch (error) {
-            failure = error as NodeJS.ErrnoException;
-          }
-        }
+        const { n, failure } = await fillUntilFull(q, pad);
         assert.equal(failure?.code, 'ENOSPC');
         const [first] = segments(dir);
         // Records still queued: nothing can be freed, the append fails and nothing queued is touched.
