@@ -174,8 +174,10 @@ const FAULTS: FaultCase[] = [
     name: 'down (connection refused)',
     fault: { kind: 'refuse' },
     reason: /^ECONNREFUSED connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
-    // Going down can cut the request in flight.
-    firstReason: /^(ECONNREFUSED connect ECONNREFUSED 127\.0\.0\.1:\d+|ECONNRESET socket hang up)$/,
+    // Going down can cut the request in flight: a FIN reads as "socket hang up",
+    // an RST (the request not yet read when the receiver closed) as "read ECONNRESET",
+    // and a request still being written as "write EPIPE" or "write ECONNRESET".
+    firstReason: /^(ECONNREFUSED connect ECONNREFUSED 127\.0\.0\.1:\d+|ECONNRESET (socket hang up|read ECONNRESET|write ECONNRESET)|EPIPE write EPIPE)$/,
     durationMs: 2000,
     minBackoffs: 4,
   },
