@@ -8,11 +8,11 @@
 // takes one message per event-loop turn (setImmediate), so a burst costs it
 // more than a steady trickle would; the figures are for the burst.
 import { runStandalone } from './support/common';
-import { prng } from '../nodes/lib/simulator';
+import { prng } from '../nodes/lib/source/simulator';
 import { performance } from 'perf_hooks';
 import helper, { coreNode } from '../test/support/helper';
-import { FaceEvent, eventProblem, normaliseEvent } from '../nodes/lib/event';
-import { compileFilter, groupsFromMap, parseCameraGroups, parseFilters } from '../nodes/lib/filter';
+import { FaceEvent, eventProblem, normaliseEvent } from '../nodes/lib/event/event';
+import { compileFilter, groupsFromMap, parseCameraGroups, parseFilters } from '../nodes/lib/filter/filter';
 import { ffs4Event, multiEvent, seedEvent } from '../test/fixtures/events';
 
 const PREDICATE_MS = Number(process.env.BENCH_PREDICATE_MS ?? 1000);
@@ -138,7 +138,7 @@ async function flowFigures() {
   ];
   const list = events(MESSAGES, ['ffs3']);
   const expected = list.filter((event) => [2, 3, 5].includes(event.camera as number)).length;
-  await helper.load([require('../nodes/findface-filter.js'), coreNode('function/10-switch.js')], flow);
+  await helper.load([require('../nodes/filter/findface-filter.js'), coreNode('function/10-switch.js')], flow);
   // The helper spies on every send/status/log call and keeps them all: take the spies off, so both are timed as in a real runtime.
   (helper as any)._sandbox.restore();
   try {

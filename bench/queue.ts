@@ -8,7 +8,7 @@ import { runStandalone } from './support/common';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { DurableQueue } from '../nodes/lib/durable-queue';
+import { DurableQueue } from '../nodes/lib/delivery/queue/durable-queue';
 import { seedEvent } from '../test/fixtures/events';
 
 const BACKLOG = Number(process.env.BENCH_QUEUE_BACKLOG ?? 1_000_000);

@@ -17,14 +17,16 @@ describe('npm pack', function () {
     const pkg = require(`${repoRoot}/package.json`);
     for (const [type, file] of Object.entries(pkg['node-red'].nodes as Record<string, string>)) {
       const html = file.replace(/\.js$/, '.html');
-      for (const wanted of [file, html, `nodes/locales/en-US/${type}.json`, `nodes/locales/en-US/${type}.html`, `nodes/locales/ru/${type}.json`, `nodes/locales/ru/${type}.html`, `icons/${type}.svg`]) {
+      const dir = file.slice(0, file.lastIndexOf('/'));
+      const locales = ['en-US', 'ru'].flatMap((lang) => [`${dir}/locales/${lang}/${type}.json`, `${dir}/locales/${lang}/${type}.html`]);
+      for (const wanted of [file, html, ...locales, `${dir}/icons/${type}.svg`, `icons/${type}.svg`]) {
         assert.ok(files.includes(wanted), `${wanted} is missing from the package`);
       }
     }
   });
 
   it('holds the compiled libraries and the examples', () => {
-    assert.ok(files.includes('nodes/lib/event.js'));
+    assert.ok(files.includes('nodes/lib/event/event.js'));
     assert.ok(files.some((file) => file.startsWith('examples/') && file.endsWith('.json')));
     assert.ok(files.includes('package.json') && files.includes('README.md'));
   });

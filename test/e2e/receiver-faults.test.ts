@@ -11,7 +11,7 @@
 import assert from 'assert/strict';
 import http from 'http';
 import net from 'net';
-import { sampleEvent } from '../../nodes/lib/sample-event';
+import { sampleEvent } from '../../nodes/lib/event/sample-event';
 import {
   backoffLines,
   backoffSchedule,

@@ -24,7 +24,7 @@ const SERVER_TOKEN = random('findface-token');
 
 /** The webhook sender's password credentials, read from its editor file (none: that part is skipped). */
 function webhookCredentialNames(): string[] {
-  const file = path.join(repoRoot, 'nodes', 'findface-webhook.html');
+  const file = path.join(repoRoot, 'nodes', 'webhook', 'findface-webhook.html');
   if (!fs.existsSync(file)) return [];
   const block = /credentials\s*:\s*\{([^}]*\})*?\s*\}/.exec(fs.readFileSync(file, 'utf8'));
   if (!block) return [];

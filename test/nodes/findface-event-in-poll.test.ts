@@ -9,8 +9,8 @@ import helper, { coreNode } from '../support/helper';
 import { sleep, waitFor } from '../support/wait';
 import { FakeFindFace } from '../support/fake-findface';
 
-const eventIn = require('../../nodes/findface-event-in.js');
-const serverNode = require('../../nodes/findface-server.js');
+const eventIn = require('../../nodes/event-in/findface-event-in.js');
+const serverNode = require('../../nodes/server/findface-server.js');
 const catchNode = coreNode('common/25-catch.js');
 
 type Msg = { payload: Record<string, unknown>; findface: Record<string, unknown>; error?: { message: string } };

@@ -4,7 +4,7 @@ import helper, { coreNode } from '../support/helper';
 import { sleep, waitFor } from '../support/wait';
 import { seedEvent, ffs4Event, multiEvent } from '../fixtures/events';
 
-const eventInModule = require('../../nodes/findface-event-in.js');
+const eventInModule = require('../../nodes/event-in/findface-event-in.js');
 
 // helper.request() reaches only the admin app; the node's routes live on
 // RED.httpNode, captured here when the module is loaded.

@@ -7,8 +7,8 @@ import { sleep, waitFor } from '../support/wait';
 import { FakeFindFace } from '../support/fake-findface';
 import { seedEvent } from '../fixtures/events';
 
-const filterNode = require('../../nodes/findface-filter.js');
-const serverNode = require('../../nodes/findface-server.js');
+const filterNode = require('../../nodes/filter/findface-filter.js');
+const serverNode = require('../../nodes/server/findface-server.js');
 
 describe('findface-filter node with camera groups from a FindFace server', function () {
   this.timeout(15000);

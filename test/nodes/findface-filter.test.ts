@@ -6,7 +6,7 @@ import helper, { coreNode } from '../support/helper';
 import { sleep, waitFor } from '../support/wait';
 import { ffs4Event, multiEvent, seedEvent } from '../fixtures/events';
 
-const filterNode = require('../../nodes/findface-filter.js');
+const filterNode = require('../../nodes/filter/findface-filter.js');
 const catchNode = coreNode('common/25-catch.js');
 
 const SEED_EXAMPLE = '{"camera_group_in": [1, 3], "matched_dossier_in": [12, 25]}';

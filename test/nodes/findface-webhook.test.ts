@@ -7,7 +7,7 @@ import { Receiver } from '../support/receiver';
 import { sleep, waitFor } from '../support/wait';
 import { seedEvent } from '../fixtures/events';
 
-const webhookNode = require('../../nodes/findface-webhook.js');
+const webhookNode = require('../../nodes/webhook/findface-webhook.js');
 
 type Msg = { payload: any; error?: any; topic?: string; [key: string]: unknown };
 

@@ -16,7 +16,7 @@ import https from 'https';
 import net from 'net';
 import os from 'os';
 import path from 'path';
-import { FindFaceApiError, nextPageCursor, Page, pageParams, Query, RawEvent, RequestOptions } from '../../nodes/lib/findface-api';
+import { FindFaceApiError, nextPageCursor, Page, pageParams, Query, RawEvent, RequestOptions } from '../../nodes/lib/findface/findface-api';
 
 export const FIRST_EVENT_ID = 4173669353687265180n;
 const BASE_TIME = Date.parse('2019-04-09T12:29:23Z');

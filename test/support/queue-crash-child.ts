@@ -10,7 +10,7 @@
 //     limit makes write(2) fail, then reports what the queue looks like.
 // stdout is a pipe, which Node writes synchronously on Linux: a line the
 // parent reads was written after the promise it reports resolved.
-import { DurableQueue } from '../../nodes/lib/durable-queue';
+import { DurableQueue } from '../../nodes/lib/delivery/queue/durable-queue';
 
 interface Item {
   n: number;

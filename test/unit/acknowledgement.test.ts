@@ -1,6 +1,6 @@
 import assert from 'assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
-import { ackGroup, acknowledge, ACK_PROPERTY, AckOutcome } from '../../nodes/lib/acknowledgement';
+import { ackGroup, acknowledge, ACK_PROPERTY, AckOutcome } from '../../nodes/lib/event/acknowledgement';
 
 describe('acknowledgements', () => {
   let clock: ReturnType<typeof FakeTimers.install>;

@@ -1,5 +1,5 @@
 import assert from 'assert/strict';
-import { backoffProblem, backoffSeconds, DEFAULT_BACKOFF, formatSeconds, parseRetryAfter } from '../../nodes/lib/backoff';
+import { backoffProblem, backoffSeconds, DEFAULT_BACKOFF, formatSeconds, parseRetryAfter } from '../../nodes/lib/delivery/backoff';
 
 describe('backoff', () => {
   describe('backoffSeconds', () => {

@@ -1,8 +1,8 @@
 import assert from 'assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
-import { CameraGroups, CameraGroupsOptions, CameraGroupsStatus, cameraGroupsStatusText } from '../../nodes/lib/camera-groups';
-import { Camera, FindFaceApiError, FindFaceClient } from '../../nodes/lib/findface-api';
-import { Clock } from '../../nodes/lib/clock';
+import { CameraGroups, CameraGroupsOptions, CameraGroupsStatus, cameraGroupsStatusText } from '../../nodes/lib/findface/camera-groups';
+import { Camera, FindFaceApiError, FindFaceClient } from '../../nodes/lib/findface/findface-api';
+import { Clock } from '../../nodes/lib/common/clock';
 import { FakeFindFace } from '../support/fake-findface';
 
 /** A camera source answering from `cameras`, or failing with `failure`; `hold` keeps answers back. */

@@ -8,8 +8,8 @@ import v8 from 'v8';
 import vm from 'vm';
 import FakeTimers from '@sinonjs/fake-timers';
 import fc from 'fast-check';
-import { CorruptRecord, DurableQueue, DurableQueueOptions, QueueClosedError, QueueFs } from '../../nodes/lib/durable-queue';
-import { QueueFullError } from '../../nodes/lib/queue';
+import { CorruptRecord, DurableQueue, DurableQueueOptions, QueueClosedError, QueueFs } from '../../nodes/lib/delivery/queue/durable-queue';
+import { QueueFullError } from '../../nodes/lib/delivery/queue/queue';
 import { waitFor } from '../support/wait';
 
 const CHILD = path.join(__dirname, '..', 'support', 'queue-crash-child.js');

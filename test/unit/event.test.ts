@@ -1,5 +1,5 @@
 import assert from 'assert/strict';
-import { eventProblem, eventsFromBody, normaliseEvent, FaceEvent } from '../../nodes/lib/event';
+import { eventProblem, eventsFromBody, normaliseEvent, FaceEvent } from '../../nodes/lib/event/event';
 import { ffs4Event, multiEvent, seedEvent } from '../fixtures/events';
 
 describe('face events', () => {

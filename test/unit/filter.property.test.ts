@@ -6,8 +6,8 @@ import assert from 'assert/strict';
 import fc from 'fast-check';
 import fs from 'fs';
 import path from 'path';
-import { FaceEvent, normaliseEvent } from '../../nodes/lib/event';
-import { compileFilter, filterSummary, groupsFromMap, parseCameraGroups, parseFilters } from '../../nodes/lib/filter';
+import { FaceEvent, normaliseEvent } from '../../nodes/lib/event/event';
+import { compileFilter, filterSummary, groupsFromMap, parseCameraGroups, parseFilters } from '../../nodes/lib/filter/filter';
 
 const NUM_RUNS = 400;
 
@@ -118,7 +118,7 @@ const mapArb = fc.dictionary(
 );
 
 function editorRules() {
-  const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'findface-filter.html'), 'utf8');
+  const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', 'filter', 'findface-filter.html'), 'utf8');
   const block = /\/\/ BEGIN findface-filter rules([\s\S]*?)\/\/ END findface-filter rules/.exec(html);
   assert.ok(block);
   return new Function(`${block[1]}\nreturn { parseFilters: parseFilters, parseCameraGroups: parseCameraGroups, filterSummary: filterSummary };`)();

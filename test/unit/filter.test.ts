@@ -1,10 +1,10 @@
-// The webhook filter (nodes/lib/filter.ts), every sentence of the seed's step 5
+// The webhook filter (nodes/lib/filter/filter.ts), every sentence of the seed's step 5
 // and the contract's findface-filter section, on events of the three FindFace
 // shapes; and the editor's mirror of the rules held to the same cases.
 import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
-import { FaceEvent, normaliseEvent } from '../../nodes/lib/event';
+import { FaceEvent, normaliseEvent } from '../../nodes/lib/event/event';
 import {
   compileFilter,
   ConfigProblem,
@@ -17,20 +17,20 @@ import {
   parseCameraGroups,
   parseFilters,
   ProblemCode,
-} from '../../nodes/lib/filter';
+} from '../../nodes/lib/filter/filter';
 import { ffs4Event, multiEvent, seedEvent } from '../fixtures/events';
 
 const repo = path.join(__dirname, '..', '..');
 
-/** The rules block of the editor (nodes/findface-filter.html), run as the browser would. */
+/** The rules block of the editor (nodes/filter/findface-filter.html), run as the browser would. */
 function editorRules(): {
   parseFilters(text: unknown): { ok: true; value: FilterSpec } | { ok: false; problem: ConfigProblem };
   parseCameraGroups(text: unknown): { ok: true; value: Array<[number, number]> } | { ok: false; problem: ConfigProblem };
   filterSummary(spec: FilterSpec, word: (name: string) => string): string;
 } {
-  const html = fs.readFileSync(path.join(repo, 'nodes', 'findface-filter.html'), 'utf8');
+  const html = fs.readFileSync(path.join(repo, 'nodes', 'filter', 'findface-filter.html'), 'utf8');
   const block = /\/\/ BEGIN findface-filter rules([\s\S]*?)\/\/ END findface-filter rules/.exec(html);
-  assert.ok(block, 'the rules markers are missing from nodes/findface-filter.html');
+  assert.ok(block, 'the rules markers are missing from nodes/filter/findface-filter.html');
   return new Function(`${block[1]}\nreturn { parseFilters: parseFilters, parseCameraGroups: parseCameraGroups, filterSummary: filterSummary };`)();
 }
 
@@ -418,7 +418,7 @@ describe('webhook filter', () => {
       const codes = new Set([...filterErrors, ...groupErrors].map(([, , problem]) => problem.code));
       assert.equal(codes.size, 13, 'a problem code is not tested');
       for (const locale of ['en-US', 'ru']) {
-        const catalog = JSON.parse(fs.readFileSync(path.join(repo, 'nodes', 'locales', locale, 'findface-filter.json'), 'utf8'));
+        const catalog = JSON.parse(fs.readFileSync(path.join(repo, 'nodes', 'filter', 'locales', locale, 'findface-filter.json'), 'utf8'));
         for (const code of codes) {
           const message = catalog['findface-filter'].errors[code];
           assert.equal(typeof message, 'string', `${locale}: no message for ${code}`);
@@ -446,7 +446,7 @@ describe('webhook filter', () => {
     });
   });
 
-  describe("the editor's rules (nodes/findface-filter.html)", () => {
+  describe("the editor's rules (nodes/filter/findface-filter.html)", () => {
     const editor = editorRules();
 
     it('give the same problem as the runtime for every configuration error', () => {

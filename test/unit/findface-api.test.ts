@@ -11,7 +11,7 @@ import {
   pageParams,
   tokenProblem,
   toSearchParams,
-} from '../../nodes/lib/findface-api';
+} from '../../nodes/lib/findface/findface-api';
 import { FakeFindFace, FIRST_EVENT_ID, selfSignedCert } from '../support/fake-findface';
 import { ffs4Event, multiEvent, seedEvent } from '../fixtures/events';
 

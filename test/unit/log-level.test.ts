@@ -1,5 +1,5 @@
 import assert from 'assert/strict';
-import { infoLogged } from '../../nodes/lib/log-level';
+import { infoLogged } from '../../nodes/lib/common/log-level';
 
 describe('log level', () => {
   it('logs info lines with no logging settings, or no loggers (Node-RED then uses the console at info)', () => {

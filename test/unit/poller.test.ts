@@ -1,7 +1,7 @@
 import assert from 'assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
-import { FindFaceApiError, FindFaceClient } from '../../nodes/lib/findface-api';
-import { Clock } from '../../nodes/lib/clock';
+import { FindFaceApiError, FindFaceClient } from '../../nodes/lib/findface/findface-api';
+import { Clock } from '../../nodes/lib/common/clock';
 import {
   compareIds,
   Cursor,
@@ -14,7 +14,7 @@ import {
   pollerOptionsProblem,
   PollerStatus,
   statusText,
-} from '../../nodes/lib/poller';
+} from '../../nodes/lib/findface/poller';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';

@@ -5,7 +5,7 @@ import assert from 'assert/strict';
 import express from 'express';
 import http from 'http';
 import net from 'net';
-import { captureRawBody, CapturedRequest, routeKey } from '../../nodes/lib/raw-body-capture';
+import { captureRawBody, CapturedRequest, routeKey } from '../../nodes/lib/source/raw-body-capture';
 
 interface Seen {
   method: string;

@@ -1,5 +1,5 @@
 import assert from 'assert/strict';
-import { RecentIds } from '../../nodes/lib/recent-ids';
+import { RecentIds } from '../../nodes/lib/source/recent-ids';
 
 describe('RecentIds', () => {
   it('reports an id seen within the window, and forgets it after', () => {

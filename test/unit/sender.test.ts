@@ -1,8 +1,8 @@
 import assert from 'assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
 import fc from 'fast-check';
-import { EventQueue, QueueFullError } from '../../nodes/lib/queue';
-import { Clock } from '../../nodes/lib/clock';
+import { EventQueue, QueueFullError } from '../../nodes/lib/delivery/queue/queue';
+import { Clock } from '../../nodes/lib/common/clock';
 import {
   classifyStatus,
   DeliveredReport,
@@ -13,9 +13,9 @@ import {
   Sender,
   SenderOptions,
   TransportResponse,
-} from '../../nodes/lib/sender';
+} from '../../nodes/lib/delivery/sender';
 import { seedEvent } from '../fixtures/events';
-import { eventIdOfJson, jsonArray } from '../../nodes/lib/json-records';
+import { eventIdOfJson, jsonArray } from '../../nodes/lib/delivery/json-records';
 
 /** An in-memory EventQueue (the interface DurableQueue implements). */
 class MemoryQueue implements EventQueue {

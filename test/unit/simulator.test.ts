@@ -1,6 +1,6 @@
 import assert from 'assert/strict';
-import { eventProblem, normaliseEvent } from '../../nodes/lib/event';
-import { createSimulator, eventsDue, simulatorProblem } from '../../nodes/lib/simulator';
+import { eventProblem, normaliseEvent } from '../../nodes/lib/event/event';
+import { createSimulator, eventsDue, simulatorProblem } from '../../nodes/lib/source/simulator';
 import { seedEvent } from '../fixtures/events';
 
 const fixedClock = () => new Date('2026-11-29T10:00:00.000Z');

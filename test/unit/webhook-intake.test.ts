@@ -1,7 +1,7 @@
 import assert from 'assert/strict';
 import http from 'http';
 import net from 'net';
-import { contentTypeProblem, IntakeResult, secretMatches, takeWebhookRequest } from '../../nodes/lib/webhook-intake';
+import { contentTypeProblem, IntakeResult, secretMatches, takeWebhookRequest } from '../../nodes/lib/source/webhook-intake';
 import { seedEvent } from '../fixtures/events';
 
 /** A bare Node http server that answers with the intake's decision. */

@@ -2,10 +2,10 @@
 // events. Parsing, checking and the predicate live in lib/filter.ts; event
 // shapes are read by lib/event.ts.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { acknowledge } from './lib/acknowledgement';
-import { cameraGroupsStatusText } from './lib/camera-groups';
-import type { CameraGroupsLease, FindFaceServerHandle } from './lib/findface-api';
-import { eventProblem, FaceEvent, normaliseEvent } from './lib/event';
+import { acknowledge } from '../lib/event/acknowledgement';
+import { cameraGroupsStatusText } from '../lib/findface/camera-groups';
+import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/findface-api';
+import { eventProblem, FaceEvent, normaliseEvent } from '../lib/event/event';
 import {
   CompiledFilter,
   compileFilter,
@@ -18,7 +18,7 @@ import {
   parseFilters,
   SummaryWord,
   GroupResolver,
-} from './lib/filter';
+} from '../lib/filter/filter';
 
 interface FilterDef extends NodeDef {
   filters?: string;

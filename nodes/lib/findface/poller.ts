@@ -25,11 +25,11 @@
 // backoff.max, as FindFace's webhook sender does); 401/403 (and other errors
 // that retrying cannot fix: bad filters, TLS, wrong URL) halt the poller,
 // which tries again only every `haltRetryMs` or when trigger() is called.
-import { Clock, OneShotTimer, systemClock } from './clock';
+import { Clock, OneShotTimer, systemClock } from '../common/clock';
 import fs from 'fs';
 import path from 'path';
-import { backoffSeconds, BackoffOptions, DEFAULT_BACKOFF } from './backoff';
-import { eventProblem, FaceEvent } from './event';
+import { backoffSeconds, BackoffOptions, DEFAULT_BACKOFF } from '../delivery/backoff';
+import { eventProblem, FaceEvent } from '../event/event';
 import { ApiErrorKind, isFindFaceApiError, Page, Query, RawEvent, RequestOptions } from './findface-api';
 
 /** Where the poller stopped. */

@@ -1,7 +1,7 @@
 // Realistic FindFace face events for demos, example flows and tests, in the
 // shape of FindFace Security 3.x (the seed's sample), 4.x or Multi.
 // Deterministic for a given seed and clock.
-import type { FaceEvent } from './event';
+import type { FaceEvent } from '../event/event';
 
 export type EventShape = 'ffs3' | 'ffs4' | 'multi';
 

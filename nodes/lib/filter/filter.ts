@@ -6,7 +6,7 @@
 // "BEGIN findface-filter rules" and "END findface-filter rules";
 // test/unit/filter*.test.ts hold both to the same cases. This file is the
 // reference: change a rule here, change it there.
-import type { NormalisedEvent } from './event';
+import type { NormalisedEvent } from '../event/event';
 
 /** Keys whose value is a list of ids: an event passes when its value is any one of them. */
 export const LIST_KEYS = ['camera_group_in', 'matched_dossier_in', 'camera_in', 'matched_lists_in', 'matched_card_in'] as const;

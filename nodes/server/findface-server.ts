@@ -17,7 +17,7 @@ import os from 'os';
 import path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
-import { CameraGroups, CameraGroupsStatus, cameraGroupsStatusText } from './lib/camera-groups';
+import { CameraGroups, CameraGroupsStatus, cameraGroupsStatusText } from '../lib/findface/camera-groups';
 import {
   absolutiseUrls,
   baseUrlProblem,
@@ -29,7 +29,7 @@ import {
   FindFaceServerHandle,
   isFindFaceApiError,
   tokenProblem,
-} from './lib/findface-api';
+} from '../lib/findface/findface-api';
 
 interface ServerDef extends NodeDef {
   url: string;

@@ -2,9 +2,9 @@
 // method, secret, content type, size, encoding and body, in that order.
 // Plain Node.js: the node adapts it to Node-RED's httpNode.
 import { createHash, timingSafeEqual } from 'crypto';
-import { eventsFromBody, FaceEvent } from './event';
+import { eventsFromBody, FaceEvent } from '../event/event';
 import { BodyTooLargeError, CapturedRequest, readBody } from './raw-body-capture';
-import { standardSignature } from './standard-webhooks';
+import { standardSignature } from '../common/standard-webhooks';
 
 export interface IntakeOptions {
   /** Shared secret; empty or undefined: no authentication. */

@@ -12,14 +12,14 @@ import path from 'path';
 import axios from 'axios';
 import type { Request, Response } from 'express';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { acknowledge } from './lib/acknowledgement';
-import { backoffProblem, BackoffOptions } from './lib/backoff';
-import { DurableQueue } from './lib/durable-queue';
-import { infoLogged } from './lib/log-level';
-import { EventQueue } from './lib/queue';
-import { sampleEvent } from './lib/sample-event';
-import { DeliveredReport, GivenUpReport, parseSuccessCodes, Sender, SenderStatus, Transport } from './lib/sender';
-import { parseSecrets, signatureHeaders } from './lib/standard-webhooks';
+import { acknowledge } from '../lib/event/acknowledgement';
+import { backoffProblem, BackoffOptions } from '../lib/delivery/backoff';
+import { DurableQueue } from '../lib/delivery/queue/durable-queue';
+import { infoLogged } from '../lib/common/log-level';
+import { EventQueue } from '../lib/delivery/queue/queue';
+import { sampleEvent } from '../lib/event/sample-event';
+import { DeliveredReport, GivenUpReport, parseSuccessCodes, Sender, SenderStatus, Transport } from '../lib/delivery/sender';
+import { parseSecrets, signatureHeaders } from '../lib/common/standard-webhooks';
 
 interface WebhookDef extends NodeDef {
   title: string;

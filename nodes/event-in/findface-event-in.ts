@@ -6,15 +6,15 @@ import type { NextFunction, Request, Response } from 'express';
 import os from 'os';
 import nodePath from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { ackGroup, ACK_PROPERTY } from './lib/acknowledgement';
-import { FaceEvent, normaliseEvent } from './lib/event';
-import type { FindFaceServerHandle, Query } from './lib/findface-api';
-import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from './lib/poller';
-import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from './lib/simulator';
-import { captureRawBody, isLiteralPath, routeKey } from './lib/raw-body-capture';
-import { RecentIds } from './lib/recent-ids';
-import { parseSecrets } from './lib/standard-webhooks';
-import { IntakeResult, takeWebhookRequest } from './lib/webhook-intake';
+import { ackGroup, ACK_PROPERTY } from '../lib/event/acknowledgement';
+import { FaceEvent, normaliseEvent } from '../lib/event/event';
+import type { FindFaceServerHandle, Query } from '../lib/findface/findface-api';
+import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from '../lib/findface/poller';
+import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from '../lib/source/simulator';
+import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
+import { RecentIds } from '../lib/source/recent-ids';
+import { parseSecrets } from '../lib/common/standard-webhooks';
+import { IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
 
 type Mode = 'webhook' | 'simulate' | 'poll';
 

@@ -5,10 +5,10 @@
 // `maxAttempts` is reached (the batch is then given up); the batch leaves the
 // queue only after that (at-least-once). No Node-RED import: the node wires
 // the transport (an HTTP POST), the queue, the clock and the hooks.
-import { Clock, systemClock } from './clock';
+import { Clock, systemClock } from '../common/clock';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffSeconds, formatSeconds, parseRetryAfter } from './backoff';
 import { eventIdOfJson, jsonArray } from './json-records';
-import { EventQueue } from './queue';
+import { EventQueue } from './queue/queue';
 
 /** What the transport resolves with for any HTTP answer (it rejects only for no answer at all). */
 export interface TransportResponse {

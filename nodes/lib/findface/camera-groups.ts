@@ -15,9 +15,9 @@
 // is retried with backoff (0.1 s × 2.7^n, at most refreshMs); an auth failure
 // (401/403) is retried only at the next refresh. ready() lets an event wait,
 // briefly and boundedly, for the first load.
-import { backoffSeconds, BackoffOptions, DEFAULT_BACKOFF } from './backoff';
+import { backoffSeconds, BackoffOptions, DEFAULT_BACKOFF } from '../delivery/backoff';
 import { Camera, isFindFaceApiError, RequestOptions } from './findface-api';
-import { Clock, OneShotTimer, systemClock } from './clock';
+import { Clock, OneShotTimer, systemClock } from '../common/clock';
 
 /** What the cache reads from; FindFaceClient fits. */
 export interface CameraSource {
