@@ -33,6 +33,7 @@ function harness(options: Partial<CameraGroupsOptions> = {}, source = new Script
   const fake = FakeTimers.createClock(0);
   const clock: Clock = {
     now: () => fake.now,
+    monotonic: () => fake.now,
     setTimeout: (fn, ms) => fake.setTimeout(fn, ms),
     clearTimeout: (handle) => fake.clearTimeout(handle as FakeTimers.TimerId),
   };

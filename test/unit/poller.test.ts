@@ -40,6 +40,7 @@ interface Harness {
 function harness(options: Partial<PollerOptions> = {}, source = new FakeEventSource(), store: CursorStore = new MemoryCursorStore(), fake = FakeTimers.createClock(0)): Harness {
   const clock: Clock = {
     now: () => fake.now,
+    monotonic: () => fake.now,
     setTimeout: (fn, ms) => fake.setTimeout(fn, ms),
     clearTimeout: (handle) => fake.clearTimeout(handle as FakeTimers.TimerId),
   };
