@@ -10,6 +10,7 @@ import FakeTimers from '@sinonjs/fake-timers';
 import fc from 'fast-check';
 import { CorruptRecord, DurableQueue, DurableQueueOptions, QueueClosedError, QueueFs } from '../../nodes/lib/delivery/queue/durable-queue';
 import { QueueFullError } from '../../nodes/lib/delivery/queue/queue';
+import { HEADER_BYTES, writeRecord } from '../../nodes/lib/delivery/queue/record-format';
 import { waitFor } from '../support/wait';
 
 const CHILD = path.join(__dirname, '..', 'support', 'queue-crash-child.js');
@@ -51,11 +52,21 @@ async function fillUntilFull(q: DurableQueue, pad: string): Promise<{ n: number;
   return { n: 1000 };
 }
 
-const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort();
+const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.ffq')).sort();
+/** Bytes an item takes in a segment: its frame header and its JSON. */
+const stored = (item: unknown): number => HEADER_BYTES + Buffer.byteLength(JSON.stringify(item));
 const markers = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.startsWith('acked-'));
 const items = (from: number, count: number, pad = ''): Item[] => Array.from({ length: count }, (_, i) => (pad ? { n: from + i, pad } : { n: from + i }));
 const ns = (list: Item[]): number[] => list.map((i) => i.n);
 const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
+
+/** One framed record, as the queue writes it. */
+function frame(seq: number, item: unknown): Buffer {
+  const json = JSON.stringify(item);
+  const buffer = Buffer.alloc(HEADER_BYTES + Buffer.byteLength(json));
+  writeRecord(buffer, 0, json, seq);
+  return buffer;
+}
 
 function errno(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: injected failure`), { code });
@@ -148,12 +159,12 @@ describe('DurableQueue', function () {
       assert.deepEqual(await peekValues(q, 10), []);
     });
 
-    it('counts bytes as stored (one JSON line per item)', async function () {
+    it('counts bytes as stored (a frame header and the JSON per item)', async function () {
       const q = await open({ dir: tmpDir() });
       await q.append([{ a: 'é' }, 'x']);
-      assert.equal(q.bytes, Buffer.byteLength('{"a":"é"}\n"x"\n'));
+      assert.equal(q.bytes, 2 * HEADER_BYTES + Buffer.byteLength('{"a":"é"}"x"'));
       await q.ack(1);
-      assert.equal(q.bytes, Buffer.byteLength('"x"\n'));
+      assert.equal(q.bytes, HEADER_BYTES + Buffer.byteLength('"x"'));
     });
 
     it('round-trips JSON values (newlines, unicode, nesting); undefined becomes null as in the POSTed array', async function () {
@@ -310,7 +321,7 @@ describe('DurableQueue', function () {
                 q = await DurableQueue.open(options);
               }
               assert.equal(q.length, model.length);
-              assert.equal(q.bytes, model.reduce((sum, item) => sum + Buffer.byteLength(JSON.stringify(item)) + 1, 0));
+              assert.equal(q.bytes, model.reduce((sum, item) => sum + stored(item), 0));
             }
             assert.deepEqual((await q.peek(1000)).map(String), model.map((item) => JSON.stringify(item)), 'the stored JSON, byte for byte');
           } finally {
@@ -330,7 +341,7 @@ describe('DurableQueue', function () {
       const files = segments(dir);
       assert.ok(files.length >= 8, `${files.length} segments`);
       // each segment is named after its first record's sequence number
-      assert.equal(files[0], '00000000000000000000.ndjson');
+      assert.equal(files[0], '00000000000000000000.ffq');
       const starts = files.map((f) => Number(f.slice(0, 20)));
       for (let i = 1; i < starts.length; i++) assert.ok(starts[i] > starts[i - 1]);
       for (const f of files) assert.ok(fs.statSync(path.join(dir, f)).size <= 100);
@@ -380,7 +391,7 @@ describe('DurableQueue', function () {
       await q.close();
       const again = await open({ dir });
       assert.equal(again.length, 70);
-      assert.equal(again.bytes, items(30, 70).reduce((s, i) => s + JSON.stringify(i).length + 1, 0));
+      assert.equal(again.bytes, items(30, 70).reduce((s, i) => s + stored(i), 0));
       assert.deepEqual(ns(await peekValues(again, 1000)), range(30, 70));
       await again.append(items(100, 1));
       await again.ack(70);
@@ -419,35 +430,44 @@ describe('DurableQueue', function () {
       assert.deepEqual(ns(await peekValues(third, 10)), range(0, 6));
     });
 
-    it('truncates an unreadable last line (garbage or zeros after a power loss)', async function () {
+    it('truncates damaged bytes after the last valid record (garbage or zeros after a power loss)', async function () {
       const dir = tmpDir();
       const q = await open({ dir });
       await q.append(items(0, 3));
       await q.close();
       const file = path.join(dir, segments(dir)[0]);
       const good = fs.statSync(file).size;
-      fs.appendFileSync(file, Buffer.concat([Buffer.from('{"n":3}\n{"n":4'), Buffer.alloc(50), Buffer.from('\n')]));
-      const again = await open({ dir });
+      fs.appendFileSync(file, Buffer.concat([frame(3, { n: 3 }), frame(4, { n: 4 }).subarray(0, 15), Buffer.alloc(50), Buffer.from('{"n":9}\n')]));
+      const corrupt: CorruptRecord[] = [];
+      const again = await open({ dir, onCorrupt: (r) => corrupt.push(r) });
       assert.equal(again.length, 4);
-      assert.equal(fs.statSync(file).size, good + '{"n":3}\n'.length);
+      assert.equal(fs.statSync(file).size, good + stored({ n: 3 }));
+      assert.equal(corrupt.length, 1, 'one report for the whole damaged tail');
       assert.deepEqual(ns(await peekValues(again, 10)), range(0, 4));
+      await again.append([{ n: 4 }]);
+      await again.close();
+      assert.deepEqual(ns(await peekValues(await open({ dir }), 10)), range(0, 5));
     });
 
-    it('repairs a torn sealed segment too, and counts what is left in it', async function () {
+    it('a sealed segment that lost its end: the records it held are reported when read, and only those are missing', async function () {
       const dir = tmpDir();
-      const q = await open({ dir, segmentBytes: 60 });
+      const q = await open({ dir, segmentBytes: 120 });
       for (let n = 0; n < 12; n++) await q.append([{ n, pad: 'abc' }]);
       await q.close();
       const files = segments(dir);
       assert.ok(files.length >= 3);
       // tear the middle of the first segment's last record, as a lost page could
       const first = path.join(dir, files[0]);
-      const size = fs.statSync(first).size;
-      fs.truncateSync(first, size - 5);
+      fs.truncateSync(first, fs.statSync(first).size - 5);
       const lost = Number(files[1].slice(0, 20)) - 1; // the record that was torn
-      const again = await open({ dir, segmentBytes: 60 });
-      assert.equal(again.length, 11);
+      const corrupt: CorruptRecord[] = [];
+      const again = await open({ dir, segmentBytes: 120, onCorrupt: (r) => corrupt.push(r) });
+      assert.equal(again.length, 12, 'sealed segments are not read at open');
       assert.deepEqual(ns(await peekValues(again, 100)), range(0, 12).filter((n) => n !== lost));
+      assert.equal(again.length, 11);
+      assert.equal(corrupt.length, 1);
+      assert.equal(corrupt[0].records, 1);
+      assert.equal(corrupt[0].firstSeq, lost);
       await again.ack(11);
       assert.equal(again.length, 0);
     });
@@ -485,7 +505,7 @@ describe('DurableQueue', function () {
       await again.close();
       const third = await open({ dir });
       assert.deepEqual(ns(await peekValues(third, 10)), [10, 11]);
-      assert.deepEqual(segments(dir), ['00000000000000001000.ndjson']);
+      assert.deepEqual(segments(dir), ['00000000000000001000.ffq']);
     });
 
     it('treats a missing ack marker as nothing acknowledged', async function () {
@@ -499,47 +519,29 @@ describe('DurableQueue', function () {
       assert.deepEqual(ns(await peekValues(again, 10)), range(0, 4));
     });
 
-    it('skips (and reports) an unreadable record in the middle instead of blocking the queue', async function () {
+    it('skips (and reports) a record whose CRC fails in the middle, keeping the ones after it', async function () {
       const dir = tmpDir();
       const q = await open({ dir });
       await q.append(items(0, 4));
       await q.close();
       const file = path.join(dir, segments(dir)[0]);
-      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('{"n":1}', '{"n":1!'));
+      const data = fs.readFileSync(file);
+      // {"n":1} → {"n":7}: still valid JSON, the CRC tells
+      const at = data.indexOf('{"n":1}') + 5;
+      data[at] = '7'.charCodeAt(0);
+      fs.writeFileSync(file, data);
       const corrupt: CorruptRecord[] = [];
       const again = await open({ dir, onCorrupt: (r) => corrupt.push(r) });
-      assert.equal(again.length, 4, 'not known before it is read');
+      assert.equal(again.length, 4, 'the last segment is walked at open, but its damage is reported by the reader');
       assert.deepEqual(ns(await peekValues(again, 10)), [0, 2, 3]);
       assert.equal(again.length, 3);
       assert.equal(corrupt.length, 1);
+      assert.deepEqual([corrupt[0].records, corrupt[0].firstSeq, corrupt[0].bytes], [1, 1, stored({ n: 1 })]);
       await again.ack(1);
       assert.deepEqual(ns(await peekValues(again, 10)), [2, 3]);
       await again.close();
       const third = await open({ dir });
       assert.deepEqual(ns(await peekValues(third, 10)), [2, 3]);
-    });
-
-    it('checks records found on disk at open, and hands out those appended since as they were written', async function () {
-      const dir = tmpDir();
-      const q = await open({ dir });
-      await q.append(items(0, 3));
-      await q.close();
-      const file = path.join(dir, segments(dir)[0]);
-      // A record that is not JSON, and one with bytes that are not UTF-8, both before the reopen.
-      const bad = Buffer.concat([Buffer.from('{"n":0}\n{"n":1!\n{"n":2,"s":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
-      fs.writeFileSync(file, bad);
-      const corrupt: CorruptRecord[] = [];
-      const again = await open({ dir, onCorrupt: (r) => corrupt.push(r) });
-      await again.append(items(3, 2));
-      const records = await again.peek(10);
-      assert.deepEqual(
-        records.map((record) => record.toString('utf8')),
-        ['{"n":0}', '{"n":2,"s":"\uFFFD\uFFFD"}', '{"n":3}', '{"n":4}'],
-        'the unreadable record is skipped; invalid UTF-8 is sent as U+FFFD, never as the raw bytes',
-      );
-      assert.ok(Buffer.from(records[1]).equals(Buffer.from('{"n":2,"s":"\uFFFD\uFFFD"}', 'utf8')));
-      assert.equal(corrupt.length, 1);
-      assert.match(corrupt[0].reason, /unreadable record/);
     });
 
     it('crash (SIGKILL mid-stream): every resolved append is kept in order, at most the in-flight batch comes back', async function () {
@@ -625,7 +627,7 @@ describe('DurableQueue', function () {
 
     it('maxBytes: an append that would exceed it rejects with QueueFullError', async function () {
       const dir = tmpDir();
-      const one = JSON.stringify({ n: 0 }).length + 1; // 8 bytes
+      const one = stored({ n: 0 }); // 27 bytes
       const q = await open({ dir, maxBytes: one * 4 });
       await q.append(items(0, 4));
       assert.equal(q.bytes, one * 4);
@@ -724,9 +726,9 @@ describe('DurableQueue', function () {
     it('a new segment that cannot be created (EACCES/EROFS) rejects the append only', async function () {
       const dir = tmpDir();
       const { fs: ffs, state } = faultyFs();
-      const q = await open({ dir, fs: ffs, segmentBytes: 50 });
-      await q.append(items(0, 6)); // 48 bytes: the next record needs a new segment
-      state.openFails = (file, flags) => (file.endsWith('.ndjson') && flags === 'ax' ? 'EACCES' : undefined);
+      const q = await open({ dir, fs: ffs, segmentBytes: 165 });
+      await q.append(items(0, 6)); // 162 bytes: the next record needs a new segment
+      state.openFails = (file, flags) => (file.endsWith('.ffq') && flags === 'ax' ? 'EACCES' : undefined);
       await assert.rejects(q.append(items(6, 1)), (e: NodeJS.ErrnoException) => e.code === 'EACCES');
       state.openFails = () => 'EROFS';
       await assert.rejects(q.append(items(6, 1)), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
@@ -769,7 +771,6 @@ describe('DurableQueue', function () {
       const content = fs.readFileSync(file);
       assert.equal(content.length, Number(bytes), 'file holds exactly the committed records');
       assert.ok(content.length <= limitKb * 1024);
-      assert.equal(content[content.length - 1], 10);
       // "space returns": reopen without the limit
       const q = await open({ dir });
       assert.equal(q.length, Number(n) - 1);
@@ -894,7 +895,7 @@ describe('DurableQueue', function () {
     it('syncIntervalMs 0 fsyncs before each append and ack resolves, and keeps no sealed fd open', async function () {
       const { fs: ffs, state } = faultyFs();
       const fdsBefore = fdCount();
-      const q = await open({ dir: tmpDir(), fs: ffs, syncIntervalMs: 0, segmentBytes: 50 });
+      const q = await open({ dir: tmpDir(), fs: ffs, syncIntervalMs: 0, segmentBytes: 200 });
       state.fsyncs = [];
       await q.append(items(0, 2));
       assert.equal(state.fsyncs.length, 2, 'the new segment and its directory entry');

@@ -1,117 +1,116 @@
 // DurableQueue: the webhook sender's on-disk queue (an EventQueue, see
-// queue.ts). One directory per sender node; pure Node.js `fs`, no Node-RED
-// import and no native module.
+// queue.ts), one directory per sender node. This file is the concurrent core
+// (append, peek, ack, fsync, close); the parts around it, in the manner of
+// Vector's disk buffer v2:
+//   record-format.ts  the record frame, CRC32C, file names
+//   queue-io.ts       the injectable file system (faults in tests)
+//   recovery.ts       turning a directory into a starting state at open,
+//                     including the migration of the earlier format
+//   queue-dir.ts      where a node's queue lives, the upgrade of old names
 //
-// Why a log of our own: the package must install from the palette manager on
-// a Raspberry Pi, so nothing native (LevelDB/classic-level, SQLite,
-// LMDB). The pure-JS stores (nedb/@seald-io/nedb, lowdb, node-persist, ...)
-// keep the whole data set in memory or rewrite whole files, which breaks
-// "memory bounded however long the receiver is down". A FIFO that is only
-// appended at the tail and consumed at the head needs no index: an
-// append-only segment log plus one "acknowledged up to" marker is the whole
-// design, and small enough (one file, no dependency) to be audited.
+// ## Why a log of our own
+// Not because nothing else runs on a Raspberry Pi: classic-level (LevelDB)
+// and lmdb do ship ARM prebuilds on npm, and `node:sqlite` is built into
+// Node, though only from 22.13 on (unflagged) while this package supports
+// Node 20 (Node-RED 3.1 to 4.1). The reasons:
+// - zero native dependencies: a palette install never compiles, never
+//   fetches a prebuild for a libc or ABI nobody tested, and no Node upgrade
+//   breaks it;
+// - the shape fits a FIFO: appended at the tail, consumed at the head, so an
+//   append-only segment log and one "acknowledged up to" marker are the
+//   whole design: no index, no compaction, data files deleted whole;
+// - fsync batching on our terms (one fsync per interval, not per event) and
+//   appends of a tick joined into one write(2);
+// - the sender posts the stored bytes as they are: `peek` hands out views of
+//   the JSON read from the file, with no parse and re-encode;
+// - memory bounded however long the receiver is down (the pure-JS stores,
+//   nedb, lowdb, node-persist, keep everything in memory or rewrite files);
+// - small enough to audit, with its failure modes tested byte by byte.
 //
-// On disk (<dir>/):
-//   <20-digit seq>.ndjson   segments. One record per line: JSON.stringify(item)
-//                           + '\n' (JSON.stringify escapes control characters,
-//                           so a record never contains a raw newline). The
-//                           name is the sequence number of the segment's first
-//                           record; a sealed segment holds exactly
-//                           nextName - name records, so opening a large backlog
-//                           does not read it (important on an SD card).
-//   acked-<20-digit seq>    an EMPTY file whose name says "every record with a
-//                           sequence number below this is acknowledged".
-//                           An ack is one rename(2): atomic, no torn or stale
-//                           bytes to parse, no compaction, and it needs no data
-//                           block, so acknowledging (and then deleting segments)
-//                           still works on a full disk. An ack log of records
-//                           would need a torn-record rule and compaction.
+// ## On disk (<dir>/)
+//   <20-digit seq>.ffq     segments: framed records (record-format.ts: magic,
+//                          length, sequence number, CRC32C, JSON payload),
+//                          back to back. The name is the sequence number of
+//                          its first record; a sealed segment holds the
+//                          records up to the next segment's name.
+//   acked-<20-digit seq>   the ack marker: an EMPTY file whose name says
+//                          "every record below this sequence number is
+//                          acknowledged". Created with the directory, before
+//                          any segment. An ack is one rename(2): atomic, no
+//                          torn bytes, no data block (works on a full disk).
+//   *.ndjson               segments of the earlier format (one JSON line per
+//                          record), migrated at open (recovery.ts).
 //
-// Writes: appends arriving in the same tick or while a write is in progress
-// are joined into one write(2) (up to 4 MiB), all or nothing per group: on
-// an error (ENOSPC, EFBIG, EIO, ...) the segment is ftruncate'd back to its
-// last committed size, every append of the group rejects with the real error
-// and the queue keeps working once space returns. A segment is sealed when
-// the next write would take it over `segmentBytes`; a sealed segment is
-// deleted once fully acknowledged.
+// ## Invariants
+// - Sequence numbers are assigned at write time, one per record, without
+//   gaps in what this process writes; the records of a file appear in
+//   increasing sequence order.
+// - A record is handed out only if its frame checks (magic, length, CRC32C)
+//   and its sequence number is above every one handed out before and within
+//   its segment's range. So a damaged record is never delivered, a record
+//   that follows a damaged one keeps its identity (no shift: never a
+//   delivered record again in place of an undelivered one), a copied record
+//   is not delivered twice, and garbage that parses as JSON is not a record.
+// - Each damaged range (bytes from the first failing check to the next valid
+//   record, or the end of the segment) is reported once through `onCorrupt`,
+//   with the records it cost; `length` and `bytes` drop by what it held.
+// - `append` resolves only after write(2) of its whole group returned; a
+//   failed write is truncated away (never half a record in the file).
+// - `ack` resolves only after the marker's rename; sealed segments wholly
+//   below the marker are deleted.
 //
-// Durability:
-// - Process crash (kill -9, Node-RED crash, redeploy): `append` resolves only
-//   after write(2) returned and `ack` only after the rename, so the OS has
-//   both; nothing acknowledged to the caller is lost. After a crash at most
-//   the batch that was peeked but not acked is delivered again. An append
-//   that had NOT resolved may survive in part (a kill can split a large
-//   write(2) at a page boundary); its caller never got an answer, which
-//   at-least-once allows.
-// - OS crash / power loss: data and ack markers are fsync'ed every
-//   `syncIntervalMs` (default 1000 ms: the segment being written, segments
-//   sealed since the last tick, the directory) and on close, never per
-//   event. Worst case: the appends and acks of about the last sync interval
-//   (plus the fsync's own duration) are lost: lost appends are lost events,
-//   lost acks are events delivered again. On file systems
-//   without ordered data (not ext4's default) a crash can also leave garbage
-//   in the last interval's data: unreadable records are skipped and reported
-//   through `onCorrupt`, never block the queue. `syncIntervalMs: 0` fsyncs
-//   before every append/ack resolves (slow, for those who need it).
+// ## Writes
+// Appends arriving in the same tick or while a write is in progress are
+// joined into one write(2) (up to 4 MiB), all or nothing per group: on an
+// error (ENOSPC, EFBIG, EIO, ...) the segment is ftruncate'd back to its last
+// committed size, every append of the group rejects with the real error and
+// the queue keeps working once space returns. A segment is sealed when the
+// next write would take it over `segmentBytes`.
 //
-// Recovery (open): list segments; check the tail of every segment (a torn
-// last record, i.e. no final '\n' or a line that does not parse, is truncated;
-// everything before it is kept); count records (from the names for sealed
-// segments, a streaming scan of the last one); take the highest ack marker
-// and clamp it into [first record, end] (a stale marker behind deleted
-// segments or ahead of lost data is tolerated); delete fully acked segments;
-// find the head's byte offset with a streaming scan of that one segment.
-// Length and bytes are then known without loading the queue into memory.
+// ## What a crash can lose or repeat
+// - Process crash (kill -9, Node-RED crash, redeploy): nothing acknowledged
+//   to a caller is lost; the batch that was peeked but not acked is
+//   delivered again (at least once). An append that had not resolved may
+//   survive in part: its torn record is truncated at the next open.
+// - OS crash / power loss: data and markers are fsync'ed every
+//   `syncIntervalMs` (default 1000 ms) and on close, never per event. The
+//   appends and acks of about the last interval can be lost (lost acks are
+//   events delivered again). `syncIntervalMs: 0` fsyncs before every
+//   append/ack resolves.
+// - Damaged bytes (a bad disk, a file edited by hand): only the records in
+//   the damaged range are lost, and reported; never a wrong one delivered.
+// - A deleted ack marker: detected at open (segments without a marker) and
+//   reported; every record still on disk is delivered again (at most the
+//   delivered part of the first segment plus the active one, since fully
+//   delivered sealed segments are deleted), because a record the queue cannot
+//   prove delivered must not be dropped.
 //
-// Memory: only the read-ahead window (`readAheadBytes`, default 512 KiB,
-// or what a peek asks for, skip + max, if larger), the pending writes, the last group
+// ## Memory
+// Only the read-ahead window (`readAheadBytes`, default 512 KiB, or what a
+// peek asks for, skip + max, if larger), the pending writes, the last group
 // written (at most 4 MiB: a reader that has caught up takes its records from
-// there instead of reading them back) and one small object per segment are
-// held; the backlog stays on disk.
+// there instead of reading them back) and one small object per segment.
 //
 // One process at a time per directory (the node's id makes it unique; there
 // is no cross-process lock file, as a pid in it is unreliable in containers).
 // In one process, open() of a directory whose queue is closing waits for the
 // close (a redeploy), and rejects while it is open.
 
-import * as nodeFs from 'fs';
 import * as path from 'path';
 import { EventQueue, QueueFullError } from './queue';
+import { Errno, Io, nodeQueueFs, QueueFs } from './queue-io';
+import { ackName, HEADER_BYTES, frameBytesNeeded, isQueueFile, itemJson, segmentName, walkFrames, WalkSink, WalkState, writeRecord } from './record-format';
+import { CorruptRecord, recover, Segment, syncDir } from './recovery';
 
-type Errno = NodeJS.ErrnoException;
-
-/** The callback fs functions the queue uses (Node's `fs` by default; tests inject failures). */
-export interface QueueFs {
-  open(path: string, flags: string, callback: (err: Errno | null, fd: number) => void): void;
-  close(fd: number, callback: (err: Errno | null) => void): void;
-  read(fd: number, buffer: Buffer, offset: number, length: number, position: number, callback: (err: Errno | null, bytesRead: number, buffer: Buffer) => void): void;
-  write(fd: number, buffer: Buffer, offset: number, length: number, position: null, callback: (err: Errno | null, written: number, buffer: Buffer) => void): void;
-  fsync(fd: number, callback: (err: Errno | null) => void): void;
-  ftruncate(fd: number, len: number, callback: (err: Errno | null) => void): void;
-  fstat(fd: number, callback: (err: Errno | null, stats: nodeFs.Stats) => void): void;
-  rename(oldPath: string, newPath: string, callback: (err: Errno | null) => void): void;
-  unlink(path: string, callback: (err: Errno | null) => void): void;
-  readdir(path: string, callback: (err: Errno | null, files: string[]) => void): void;
-  mkdir(path: string, options: { recursive: true }, callback: (err: Errno | null, path?: string) => void): void;
-  rm(path: string, options: { recursive: true; force: true }, callback: (err: Errno | null) => void): void;
-}
-
-export interface CorruptRecord {
-  /** The segment file. */
-  file: string;
-  /** Byte offset of the unreadable data in that file. */
-  offset: number;
-  /** Its length in bytes. */
-  bytes: number;
-  reason: string;
-}
+export type { QueueFs } from './queue-io';
+export type { CorruptRecord } from './recovery';
 
 export interface DurableQueueOptions {
-  /** The queue's own directory (created if missing); the node uses `<userDir>/findface-queues/<node id>`. */
+  /** The queue's own directory (created if missing); the node uses `<userDir>/findface-queues/<nodeFileName(id)>`. */
   dir: string;
   /** Most items queued; an append over it rejects with QueueFullError. Default: no limit. */
   maxEvents?: number;
-  /** Most bytes of queued records; an append over it rejects with QueueFullError. Default: no limit. */
+  /** Most bytes of queued records (headers included); an append over it rejects with QueueFullError. Default: no limit. */
   maxBytes?: number;
   /** A segment is sealed before it grows beyond this (default 8 MiB). */
   segmentBytes?: number;
@@ -119,7 +118,7 @@ export interface DurableQueueOptions {
   syncIntervalMs?: number;
   /** Bytes read ahead at a time by peek/ack (default 512 KiB). */
   readAheadBytes?: number;
-  /** Called for data that is skipped because it cannot be read back (torn or garbage records). */
+  /** Called once per damaged range skipped (and for a missing ack marker); see CorruptRecord. */
   onCorrupt?: (record: CorruptRecord) => void;
   /** File system to use (tests). */
   fs?: QueueFs;
@@ -134,135 +133,33 @@ export class QueueClosedError extends Error {
   }
 }
 
-const SEGMENT_RE = /^(\d{20})\.ndjson$/;
-const ACK_RE = /^acked-(\d{20})$/;
-const NEWLINE = 10;
-const MAX_GROUP_BYTES = 4 * 1024 * 1024;
-const SCAN_CHUNK = 1024 * 1024;
-const TAIL_CHUNK = 64 * 1024;
-
-const pad = (n: number): string => String(n).padStart(20, '0');
-const segmentName = (start: number): string => `${pad(start)}.ndjson`;
-const ackName = (seq: number): string => `acked-${pad(seq)}`;
-
-interface Segment {
-  start: number;
-  /**
-   * Records from this byte offset on were appended by this process (JSON.stringify output that
-   * write(2) accepted): handed out as they are. Records before it (found on disk at open) are
-   * checked with JSON.parse when read, as an OS crash can leave garbage in them.
-   */
-  trustedFrom: number;
-  /** Records in the file (for a sealed segment opened from disk: as its name implies, corrected when read). */
-  count: number;
-  /** Committed bytes: what the reader may read. */
-  size: number;
-  file: string;
-  sealed: boolean;
-  repaired?: boolean;
+/** One line for a log: what recovery or the reader skipped, and what it cost. */
+export function describeCorrupt(record: CorruptRecord): string {
+  if (record.kind === 'missing-ack-marker') return `Queue: ${record.reason}`;
+  const lost = record.records === undefined ? '' : record.records === 1 ? `, 1 event lost (#${record.firstSeq})` : record.records > 1 ? `, ${record.records} events lost (#${record.firstSeq}–#${(record.firstSeq ?? 0) + record.records - 1})` : '';
+  return `Queue: skipped ${record.bytes} damaged bytes at ${record.offset} in ${path.basename(record.file)}${lost}: ${record.reason}`;
 }
+
+const MAX_GROUP_BYTES = 4 * 1024 * 1024;
 
 interface Entry {
   seq: number;
   seg: Segment;
-  /** Index of the record in its segment. */
-  index: number;
   /** Byte offset just after the record. */
   end: number;
+  /** Its bytes in the file (header included). */
   bytes: number;
   /** The record's JSON bytes (a view into the chunk read). */
-  record: Buffer | undefined;
-  corrupt: boolean;
+  record: Buffer;
 }
 
 interface PendingAppend {
-  /** The records, one JSON line each. */
-  text: string;
-  count: number;
+  /** The items' JSON texts. */
+  jsons: string[];
+  /** Their bytes as stored (headers included). */
   bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
-}
-
-/** Promise wrappers over a QueueFs. */
-class Io {
-  constructor(private readonly fs: QueueFs) {}
-
-  private call<R>(fn: (cb: (err: Errno | null, result: R) => void) => void): Promise<R> {
-    return new Promise<R>((resolve, reject) => fn((err, result) => (err ? reject(err) : resolve(result))));
-  }
-
-  open(file: string, flags: string): Promise<number> {
-    return this.call((cb) => this.fs.open(file, flags, cb));
-  }
-  close(fd: number): Promise<void> {
-    return this.call<void>((cb) => this.fs.close(fd, (err) => cb(err, undefined)));
-  }
-  fsync(fd: number): Promise<void> {
-    return this.call<void>((cb) => this.fs.fsync(fd, (err) => cb(err, undefined)));
-  }
-  ftruncate(fd: number, len: number): Promise<void> {
-    return this.call<void>((cb) => this.fs.ftruncate(fd, len, (err) => cb(err, undefined)));
-  }
-  async size(fd: number): Promise<number> {
-    return (await this.call<nodeFs.Stats>((cb) => this.fs.fstat(fd, cb))).size;
-  }
-  rename(from: string, to: string): Promise<void> {
-    return this.call<void>((cb) => this.fs.rename(from, to, (err) => cb(err, undefined)));
-  }
-  unlink(file: string): Promise<void> {
-    return this.call<void>((cb) => this.fs.unlink(file, (err) => cb(err, undefined)));
-  }
-  readdir(dir: string): Promise<string[]> {
-    return this.call((cb) => this.fs.readdir(dir, cb));
-  }
-  mkdir(dir: string): Promise<void> {
-    return this.call<void>((cb) => this.fs.mkdir(dir, { recursive: true }, (err) => cb(err, undefined)));
-  }
-  rm(dir: string): Promise<void> {
-    return this.call<void>((cb) => this.fs.rm(dir, { recursive: true, force: true }, (err) => cb(err, undefined)));
-  }
-
-  /** Writes the whole buffer at the end of an O_APPEND fd (a short write is continued; its error is thrown). */
-  async writeAll(fd: number, buffer: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < buffer.length) {
-      const written = await this.call<number>((cb) => this.fs.write(fd, buffer, offset, buffer.length - offset, null, cb));
-      if (written <= 0) throw Object.assign(new Error('write wrote nothing'), { code: 'EIO' });
-      offset += written;
-    }
-  }
-
-  /** Reads `length` bytes at `position` (fewer only at end of file). */
-  async readAt(fd: number, position: number, length: number): Promise<Buffer> {
-    const buffer = Buffer.allocUnsafe(length);
-    let got = 0;
-    while (got < length) {
-      const n = await this.call<number>((cb) => this.fs.read(fd, buffer, got, length - got, position + got, cb));
-      if (n === 0) break;
-      got += n;
-    }
-    return got < length ? buffer.subarray(0, got) : buffer;
-  }
-}
-
-function encode(items: unknown[]): string {
-  let text = '';
-  for (const item of items) {
-    // As in the JSON array the sender POSTs, undefined (and functions) become null.
-    const json: string | undefined = JSON.stringify(item);
-    text += (json === undefined ? 'null' : json) + '\n';
-  }
-  return text;
-}
-
-function parses(buffer: Buffer): boolean {
-  try {
-    JSON.parse(buffer.toString('utf8'));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function checkCount(value: unknown, what: string): number {
@@ -280,11 +177,11 @@ function positiveOption(value: number | undefined, fallback: number, name: strin
   return value;
 }
 
-/** Queues open in this process, by directory. */
+/** Queues open (or closing) in this process, by directory. */
 const openQueues = new Map<string, DurableQueue>();
 
 export class DurableQueue implements EventQueue {
-  /** Opens (creating or recovering) the queue in `options.dir`. */
+  /** Opens (creating, recovering or migrating) the queue in `options.dir`. */
   static async open(options: DurableQueueOptions): Promise<DurableQueue> {
     if (!options || typeof options.dir !== 'string' || options.dir === '') throw new TypeError('DurableQueue.open needs options.dir');
     const dir = path.resolve(options.dir);
@@ -297,7 +194,7 @@ export class DurableQueue implements EventQueue {
     const queue = new DurableQueue(dir, options);
     openQueues.set(dir, queue);
     try {
-      await queue.recover();
+      await queue.start();
     } catch (error) {
       await queue.releaseFds();
       openQueues.delete(dir);
@@ -309,6 +206,11 @@ export class DurableQueue implements EventQueue {
       queue.timer.unref();
     }
     return queue;
+  }
+
+  /** Whether a queue of this process has `dir` open or is closing it. */
+  static isOpen(dir: string): boolean {
+    return openQueues.has(path.resolve(dir));
   }
 
   readonly dir: string;
@@ -341,15 +243,16 @@ export class DurableQueue implements EventQueue {
 
   // reader (peek/ack), serialized on readerTail
   private readerTail: Promise<unknown> = Promise.resolve();
+  /** Records read ahead, all valid, in order; window[0] is the head. */
   private window: Entry[] = [];
-  private windowValid = 0;
   private readSeg: Segment | undefined;
   private readPos = 0;
-  private readIndex = 0;
+  private readState: WalkState = { expected: 0, limit: Infinity, damageAt: -1 };
   private readFd: number | undefined;
   private ackFile: string | undefined;
+  /** Byte offset and sequence number of the head in segments[0]. */
   private headOffset = 0;
-  private headIndex = 0;
+  private headSeq = 0;
 
   // fsync
   private timer: NodeJS.Timeout | undefined;
@@ -364,7 +267,7 @@ export class DurableQueue implements EventQueue {
 
   private constructor(dir: string, options: DurableQueueOptions) {
     this.dir = dir;
-    this.io = new Io(options.fs ?? (nodeFs as unknown as QueueFs));
+    this.io = new Io(options.fs ?? nodeQueueFs);
     this.maxEvents = positiveOption(options.maxEvents, Infinity, 'maxEvents');
     this.maxBytes = positiveOption(options.maxBytes, Infinity, 'maxBytes');
     this.segmentBytes = positiveOption(options.segmentBytes, 8 * 1024 * 1024, 'segmentBytes');
@@ -381,19 +284,41 @@ export class DurableQueue implements EventQueue {
     return this.byteCount;
   }
 
+  private async start(): Promise<void> {
+    const r = await recover(this.io, this.dir, (record) => this.reportCorrupt(record));
+    this.segments = r.segments;
+    this.nextSeq = r.nextSeq;
+    this.count = r.count;
+    this.byteCount = r.byteCount;
+    this.headOffset = r.headOffset;
+    this.headSeq = r.ackSeq;
+    this.ackFile = r.ackFile;
+    if (this.ackFile !== ackName(r.ackSeq)) await this.writeAck(r.ackSeq);
+    const active = this.segments[this.segments.length - 1];
+    if (active && !active.sealed) {
+      active.trustedFrom = active.size;
+      this.writeFd = await this.io.open(active.file, 'a');
+    }
+    await syncDir(this.io, this.dir);
+  }
+
   // ---- append ------------------------------------------------------------------------------------
 
   append(items: unknown[]): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new QueueClosedError('append', this.dir));
     if (!Array.isArray(items)) return Promise.reject(new TypeError('append expects an array of items'));
     if (items.length === 0) return Promise.resolve();
-    let text: string;
+    const jsons: string[] = new Array<string>(items.length);
+    let bytes = 0;
     try {
-      text = encode(items);
+      for (let i = 0; i < items.length; i++) {
+        const json = itemJson(items[i]);
+        jsons[i] = json;
+        bytes += HEADER_BYTES + Buffer.byteLength(json, 'utf8');
+      }
     } catch (error) {
       return Promise.reject(error); // e.g. a BigInt or a cycle: nothing queued
     }
-    const bytes = Buffer.byteLength(text, 'utf8');
     const events = this.count + this.pendingItems + items.length;
     if (events > this.maxEvents) {
       return Promise.reject(new QueueFullError(`queue full: ${this.count + this.pendingItems} events queued, ${items.length} more would exceed the limit of ${this.maxEvents}`));
@@ -403,7 +328,7 @@ export class DurableQueue implements EventQueue {
       return Promise.reject(new QueueFullError(`queue full: ${this.byteCount + this.pendingBytes} bytes queued, ${bytes} more would exceed the limit of ${this.maxBytes}`));
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ text, count: items.length, bytes, resolve, reject });
+      this.pending.push({ jsons, bytes, resolve, reject });
       this.pendingItems += items.length;
       this.pendingBytes += bytes;
       // Appends of this tick (and those arriving while a write runs) share one write.
@@ -431,7 +356,7 @@ export class DurableQueue implements EventQueue {
           for (const a of group) a.reject(error);
         } finally {
           for (const a of group) {
-            this.pendingItems -= a.count;
+            this.pendingItems -= a.jsons.length;
             this.pendingBytes -= a.bytes;
           }
         }
@@ -442,12 +367,13 @@ export class DurableQueue implements EventQueue {
   }
 
   private async writeGroup(group: PendingAppend[], bytes: number): Promise<void> {
-    // One buffer for the whole group, each append's text encoded into it once.
+    // One buffer for the whole group, each record framed into it once.
     const buffer = Buffer.allocUnsafe(bytes);
-    let at = 0;
-    for (const a of group) at += buffer.write(a.text, at, 'utf8');
-    const items = group.reduce((sum, a) => sum + a.count, 0);
     const seg = await this.activeSegment(bytes);
+    let at = 0;
+    let seq = this.nextSeq;
+    for (const a of group) for (const json of a.jsons) at = writeRecord(buffer, at, json, seq++);
+    const items = seq - this.nextSeq;
     const fd = this.writeFd as number;
     const before = seg.size;
     try {
@@ -465,7 +391,7 @@ export class DurableQueue implements EventQueue {
     this.lastWrite = { seg, start: before, buffer };
     seg.size += buffer.length;
     seg.count += items;
-    this.nextSeq += items;
+    this.nextSeq = seq;
     this.count += items;
     this.byteCount += buffer.length;
     this.dirty = true;
@@ -538,15 +464,11 @@ export class DurableQueue implements EventQueue {
   peek(max: number, skip = 0): Promise<Buffer[]> {
     return this.readerOp('peek', async () => {
       const want = checkCount(max, 'peek(max)');
-      let skipping = checkCount(skip, 'peek(skip)');
-      while (this.windowValid < skipping + want && (await this.readMore()));
+      const from = checkCount(skip, 'peek(skip)');
+      while (this.window.length < from + want && (await this.readMore()));
+      const to = Math.min(this.window.length, from + want);
       const out: Buffer[] = [];
-      for (let i = 0; out.length < want && i < this.window.length; i++) {
-        const entry = this.window[i];
-        if (entry.corrupt) continue;
-        if (skipping > 0) skipping--;
-        else out.push(entry.record as Buffer);
-      }
+      for (let i = from; i < to; i++) out.push(this.window[i].record);
       return out;
     });
   }
@@ -556,29 +478,19 @@ export class DurableQueue implements EventQueue {
       checkCount(count, 'ack(count)');
       if (count === 0) return;
       if (count > this.count) throw new RangeError(`cannot acknowledge ${count} items: ${this.count} queued`);
-      while (this.windowValid < count) {
-        if (!(await this.readMore())) throw new RangeError(`cannot acknowledge ${count} items: ${this.windowValid} left in the queue's storage`);
+      while (this.window.length < count) {
+        if (!(await this.readMore())) throw new RangeError(`cannot acknowledge ${count} items: ${this.window.length} left in the queue's storage`);
       }
-      let cut = 0;
-      let valid = 0;
       let bytes = 0;
-      while (valid < count) {
-        const entry = this.window[cut++];
-        if (!entry.corrupt) {
-          valid++;
-          bytes += entry.bytes;
-        }
-      }
-      while (cut < this.window.length && this.window[cut].corrupt) cut++; // unreadable records right behind go too
-      const last = this.window[cut - 1];
+      for (let i = 0; i < count; i++) bytes += this.window[i].bytes;
+      const last = this.window[count - 1];
       await this.writeAck(last.seq + 1);
-      this.window.splice(0, cut);
-      this.windowValid -= count;
+      this.window.splice(0, count);
       this.count -= count;
       this.byteCount -= bytes;
       while (this.segments.length > 0 && this.segments[0] !== last.seg) await this.dropHead();
       this.headOffset = last.end;
-      this.headIndex = last.index + 1;
+      this.headSeq = last.seq + 1;
       if (last.seg.sealed && this.headOffset >= last.seg.size) await this.dropHead();
     });
   }
@@ -612,6 +524,15 @@ export class DurableQueue implements EventQueue {
     await this.io.close(await this.io.open(file, 'w'));
   }
 
+  // ---- reader ----------------------------------------------------------------------------------------
+
+  /** Starts reading `seg` at `offset`, expecting records from sequence number `expected` on. */
+  private enterReadSegment(seg: Segment, offset: number, expected: number): void {
+    this.readSeg = seg;
+    this.readPos = offset;
+    this.readState = { expected: Math.max(expected, seg.start), limit: seg.sealed ? seg.start + seg.count : Infinity, damageAt: -1 };
+  }
+
   /** Reads the next chunk of records into the window; false when everything committed is in it. */
   private async readMore(): Promise<boolean> {
     for (;;) {
@@ -619,9 +540,7 @@ export class DurableQueue implements EventQueue {
       if (!seg) {
         seg = this.segments[0];
         if (!seg) return false;
-        this.readSeg = seg;
-        this.readPos = this.headOffset;
-        this.readIndex = this.headIndex;
+        this.enterReadSegment(seg, this.headOffset, this.headSeq);
       }
       if (this.readPos < seg.size) {
         await this.readChunk(seg);
@@ -631,9 +550,7 @@ export class DurableQueue implements EventQueue {
       const next = this.segments[this.segments.indexOf(seg) + 1];
       await this.leaveReadSegment(seg);
       if (!next) return false;
-      this.readSeg = next;
-      this.readPos = 0;
-      this.readIndex = 0;
+      this.enterReadSegment(next, 0, this.readState.expected);
     }
   }
 
@@ -641,9 +558,9 @@ export class DurableQueue implements EventQueue {
     const written = this.lastWrite;
     if (written && written.seg === seg && this.readPos >= written.start && this.readPos < written.start + written.buffer.length) {
       // The reader has caught up with the writer: the records just written are taken from memory, not read back.
-      const buffer = written.buffer.subarray(this.readPos - written.start);
       this.lastWrite = undefined;
-      this.pushRecords(seg, buffer, buffer.length - 1);
+      const at = this.walk(seg, written.buffer, this.readPos - written.start, written.start, false);
+      this.readPos = written.start + at;
       return;
     }
     if (this.readFd === undefined) this.readFd = await this.io.open(seg.file, 'r');
@@ -652,70 +569,46 @@ export class DurableQueue implements EventQueue {
     for (;;) {
       const buffer = await this.io.readAt(this.readFd, this.readPos, want);
       if (buffer.length < want) throw new Error(`queue segment ${seg.file} is shorter than expected (${this.readPos + buffer.length} < ${seg.size} bytes)`);
-      const lastNewline = buffer.lastIndexOf(NEWLINE);
-      if (lastNewline < 0) {
-        if (want < available) {
-          want = Math.min(want * 2, available); // one record longer than the read-ahead
-          continue;
-        }
-        // Committed data always ends with '\n'; anything else cannot be read back.
-        this.pushEntry(seg, buffer, 0, buffer.length, buffer.length, 'no end of record');
-        this.readPos += buffer.length;
-        return;
+      const at = this.walk(seg, buffer, 0, this.readPos, this.readPos < seg.trustedFrom);
+      if (at === 0 && want < available) {
+        want = Math.min(Math.max(want * 2, frameBytesNeeded(buffer, 0, buffer.length)), available); // one record longer than the read-ahead
+        continue;
       }
-      this.pushRecords(seg, buffer, lastNewline);
+      this.readPos += at;
       return;
     }
   }
 
-  /** Adds the records of `buffer` (read at readPos) up to its `lastNewline` to the window. */
-  private pushRecords(seg: Segment, buffer: Buffer, lastNewline: number): void {
-    let start = 0;
-    while (start <= lastNewline) {
-      const end = buffer.indexOf(NEWLINE, start);
-      this.pushEntry(seg, buffer, start, end, end + 1 - start);
-      start = end + 1;
-    }
-    this.readPos += lastNewline + 1;
+  /** Adds the valid records of `buffer[from…]` (file offset `base` at index 0) to the window; returns where it stopped. */
+  private walk(seg: Segment, buffer: Buffer, from: number, base: number, verify: boolean): number {
+    const window = this.window;
+    const sink: WalkSink = {
+      record: (seq, at, length) => {
+        const payloadAt = at + HEADER_BYTES;
+        window.push({ seq, seg, end: base + payloadAt + length, bytes: HEADER_BYTES + length, record: buffer.subarray(payloadAt, payloadAt + length) });
+        return true;
+      },
+      damaged: (fromOffset, toOffset, lostFrom, lostTo) => this.skipDamaged(seg, fromOffset, toOffset, lostFrom, lostTo),
+    };
+    return walkFrames(buffer, from, buffer.length, base, seg.size, this.readState, verify, sink);
   }
 
-  private pushEntry(seg: Segment, buffer: Buffer, start: number, end: number, bytes: number, forced?: string): void {
-    const index = this.readIndex++;
-    const offset = this.readPos + start;
-    const entry: Entry = { seq: seg.start + index, seg, index, end: offset + bytes, bytes, record: undefined, corrupt: false };
-    let reason = forced;
-    if (seg.sealed && index >= seg.count) {
-      // More records than the segment's name allows (files edited by hand): never counted, not delivered.
-      reason = "record beyond the segment's range";
-      this.count++; // undone below: only its bytes were counted
-    } else if (!reason && offset >= seg.trustedFrom) {
-      entry.record = buffer.subarray(start, end);
-    } else if (!reason) {
-      const text = buffer.toString('utf8', start, end);
-      try {
-        JSON.parse(text);
-        // Bytes that are not UTF-8 were decoded as U+FFFD: send that, never the invalid bytes.
-        entry.record = text.includes('\uFFFD') ? Buffer.from(text, 'utf8') : buffer.subarray(start, end);
-      } catch (error) {
-        reason = `unreadable record: ${(error as Error).message}`;
-      }
-    }
-    if (reason) {
-      entry.corrupt = true;
-      this.count--;
-      this.byteCount -= bytes;
-      this.reportCorrupt({ file: seg.file, offset, bytes, reason });
-    } else {
-      this.windowValid++;
-    }
-    this.window.push(entry);
+  /** Damaged bytes [from, to) of `seg` held records [lostFrom, lostTo): they leave the counts, reported once. */
+  private skipDamaged(seg: Segment, from: number, to: number, lostFrom: number, lostTo: number): void {
+    this.count -= lostTo - lostFrom;
+    this.byteCount -= to - from;
+    const reason = to > from ? 'damaged records (failed their check)' : 'records missing from the segment';
+    this.reportCorrupt({ file: seg.file, offset: from, bytes: to - from, records: lostTo - lostFrom, firstSeq: lostFrom, kind: 'damaged', reason });
   }
 
-  /** The reader is done with `seg`: correct its count if it held fewer records than its name implied. */
+  /** The reader is done with `seg`: what its range promised and was not found (damaged or missing at its end) leaves the counts. */
   private async leaveReadSegment(seg: Segment): Promise<void> {
-    if (seg.sealed && this.readIndex < seg.count) {
-      this.count -= seg.count - this.readIndex;
-      seg.count = this.readIndex;
+    const state = this.readState;
+    if (this.readSeg === seg && seg.sealed && this.readPos >= seg.size) {
+      const end = seg.start + seg.count;
+      if (state.damageAt >= 0 || state.expected < end) this.skipDamaged(seg, state.damageAt >= 0 ? state.damageAt : seg.size, seg.size, Math.min(state.expected, end), end);
+      state.damageAt = -1;
+      state.expected = Math.max(state.expected, end);
     }
     if (this.readFd !== undefined) {
       const fd = this.readFd;
@@ -734,7 +627,6 @@ export class DurableQueue implements EventQueue {
     const seg = this.segments.shift() as Segment;
     if (this.readSeg === seg) await this.leaveReadSegment(seg);
     this.headOffset = 0;
-    this.headIndex = 0;
     // A file left behind (unlink failed, or not yet done at a crash) is fully acked and removed at the next open.
     const unlinked = this.io.unlink(seg.file).then(
       () => {
@@ -745,135 +637,6 @@ export class DurableQueue implements EventQueue {
     this.unlinking.add(unlinked);
     void unlinked.finally(() => this.unlinking.delete(unlinked));
     if (wait) await unlinked;
-  }
-
-  // ---- recovery ------------------------------------------------------------------------------------
-
-  private async recover(): Promise<void> {
-    await this.io.mkdir(this.dir);
-    const names = await this.io.readdir(this.dir);
-    const segs: Segment[] = [];
-    const markers: { name: string; seq: number }[] = [];
-    for (const name of names) {
-      let m = SEGMENT_RE.exec(name);
-      if (m) segs.push({ start: Number(m[1]), trustedFrom: Infinity, count: 0, size: 0, file: path.join(this.dir, name), sealed: true });
-      else if ((m = ACK_RE.exec(name))) markers.push({ name, seq: Number(m[1]) });
-    }
-    segs.sort((a, b) => a.start - b.start);
-    markers.sort((a, b) => b.seq - a.seq);
-    let ackSeq = markers.length ? markers[0].seq : 0;
-    this.ackFile = markers.length ? markers[0].name : undefined;
-    for (const stale of markers.slice(1)) await this.io.unlink(path.join(this.dir, stale.name));
-
-    for (const seg of segs) await this.repairTail(seg);
-    for (let i = 0; i < segs.length; i++) {
-      const seg = segs[i];
-      const next = segs[i + 1];
-      seg.sealed = next !== undefined;
-      if (seg.size === 0) seg.count = 0;
-      else if (next && !seg.repaired) seg.count = next.start - seg.start;
-      else seg.count = (await this.scan(seg, Infinity)).count;
-    }
-    const last = segs[segs.length - 1];
-    this.nextSeq = Math.max(last ? last.start + last.count : 0, ackSeq);
-
-    // Drop what is fully acknowledged (and empty sealed segments); find the head.
-    for (;;) {
-      const head = segs[0];
-      if (!head) break;
-      if ((head.sealed && head.count === 0) || head.start + head.count <= ackSeq) {
-        segs.shift();
-        await this.io.unlink(head.file);
-        continue;
-      }
-      if (ackSeq < head.start) ackSeq = head.start; // stale marker: what it points at was deleted
-      const index = ackSeq - head.start;
-      const found = index === 0 ? { count: 0, offset: 0 } : await this.scan(head, index);
-      if (found.count < index) {
-        // The segment held fewer records than its name implied (lost data): all of it is acked.
-        head.count = found.count;
-        continue;
-      }
-      this.headIndex = index;
-      this.headOffset = found.offset;
-      break;
-    }
-    this.segments = segs;
-    this.count = segs.reduce((sum, s) => sum + s.count, 0) - this.headIndex;
-    this.byteCount = segs.reduce((sum, s) => sum + s.size, 0) - this.headOffset;
-
-    if (this.ackFile !== ackName(ackSeq) || !this.ackFile) await this.writeAck(ackSeq);
-    const active = segs[segs.length - 1];
-    if (active && !active.sealed) {
-      active.trustedFrom = active.size;
-      this.writeFd = await this.io.open(active.file, 'a');
-    }
-    await this.syncDir();
-  }
-
-  /** Truncates a torn or unreadable last record of `seg` (keeps everything before it). */
-  private async repairTail(seg: Segment): Promise<void> {
-    const fd = await this.io.open(seg.file, 'r+');
-    try {
-      seg.size = await this.io.size(fd);
-      let end = seg.size;
-      let reason = '';
-      while (end > 0) {
-        const newline = await this.lastNewline(fd, end);
-        if (newline !== end - 1) {
-          reason ||= 'torn last record (no end of line)';
-          end = newline + 1;
-          continue;
-        }
-        const start = (await this.lastNewline(fd, end - 1)) + 1;
-        if (parses(await this.io.readAt(fd, start, end - 1 - start))) break;
-        reason ||= 'unreadable last record';
-        end = start;
-      }
-      if (end < seg.size) {
-        await this.io.ftruncate(fd, end);
-        this.reportCorrupt({ file: seg.file, offset: end, bytes: seg.size - end, reason });
-        seg.size = end;
-        seg.repaired = true;
-        this.dirty = true;
-      }
-    } finally {
-      await this.io.close(fd);
-    }
-  }
-
-  /** Position of the last '\n' before `end`, or -1. */
-  private async lastNewline(fd: number, end: number): Promise<number> {
-    let to = end;
-    while (to > 0) {
-      const from = Math.max(0, to - TAIL_CHUNK);
-      const chunk = await this.io.readAt(fd, from, to - from);
-      const i = chunk.lastIndexOf(NEWLINE);
-      if (i >= 0) return from + i;
-      to = from;
-    }
-    return -1;
-  }
-
-  /** Streams through `seg` counting records, stopping after `stopAfter` of them; offset = just after the last counted. */
-  private async scan(seg: Segment, stopAfter: number): Promise<{ count: number; offset: number }> {
-    const fd = await this.io.open(seg.file, 'r');
-    try {
-      let count = 0;
-      let offset = 0;
-      for (let position = 0; position < seg.size && count < stopAfter; ) {
-        const chunk = await this.io.readAt(fd, position, Math.min(SCAN_CHUNK, seg.size - position));
-        if (chunk.length === 0) break;
-        for (let i = chunk.indexOf(NEWLINE); i >= 0 && count < stopAfter; i = chunk.indexOf(NEWLINE, i + 1)) {
-          count++;
-          offset = position + i + 1;
-        }
-        position += chunk.length;
-      }
-      return { count, offset };
-    } finally {
-      await this.io.close(fd);
-    }
   }
 
   // ---- fsync -----------------------------------------------------------------------------------------
@@ -924,18 +687,8 @@ export class DurableQueue implements EventQueue {
     }
   }
 
-  /** fsyncs the directory (new, renamed and deleted names) where the platform and file system allow it. */
-  private async syncDir(): Promise<void> {
-    if (process.platform === 'win32') return; // directories cannot be opened for fsync there
-    const fd = await this.io.open(this.dir, 'r');
-    try {
-      await this.io.fsync(fd);
-    } catch (error) {
-      // some network and FUSE file systems do not support fsync on a directory
-      if (!['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR', 'EPERM', 'EBADF'].includes((error as Errno).code ?? '')) throw error;
-    } finally {
-      await this.io.close(fd);
-    }
+  private syncDir(): Promise<void> {
+    return syncDir(this.io, this.dir);
   }
 
   private reportCorrupt(record: CorruptRecord): void {
@@ -957,10 +710,24 @@ export class DurableQueue implements EventQueue {
     return this.closing;
   }
 
-  /** Closes the queue and deletes its directory. */
+  /**
+   * Closes the queue and deletes its directory: only the queue's own files
+   * (segments, ack marker), then the directory if that left it empty. So a
+   * wrong directory can never lose anything but queue files.
+   */
   async destroy(): Promise<void> {
     await this.close().catch(() => undefined); // nothing of it is kept, so a failed fsync does not matter
-    await this.io.rm(this.dir);
+    let names: string[];
+    try {
+      names = await this.io.readdir(this.dir);
+    } catch (error) {
+      if ((error as Errno).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names) if (isQueueFile(name)) await this.io.unlink(path.join(this.dir, name));
+    await this.io.rmdir(this.dir).catch((error: Errno) => {
+      if (error.code !== 'ENOENT' && error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+    });
   }
 
   private async shutdown(): Promise<void> {
@@ -983,7 +750,6 @@ export class DurableQueue implements EventQueue {
     this.state = 'closed';
     if (openQueues.get(this.dir) === this) openQueues.delete(this.dir);
     this.window = [];
-    this.windowValid = 0;
     this.lastWrite = undefined;
     if (failure) throw failure;
   }
