@@ -56,6 +56,7 @@ export class AuditTrail {
   private writing: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private current: { day: string; index: number; size: number } | undefined;
+  /** A failure was reported and no write has worked since. */
   private failing = false;
   private closed = false;
   /** Lines written to disk, and lines dropped because the buffer was full. */
@@ -91,7 +92,7 @@ export class AuditTrail {
     if (this.writing || this.retryTimer || this.lines.length === 0) return;
     this.writing = this.drain().finally(() => {
       this.writing = undefined;
-      if (!this.failing) this.kick();
+      if (!this.retryTimer) this.kick();
     });
   }
 
@@ -123,10 +124,9 @@ export class AuditTrail {
         this.failing = true;
         this.options.onProblem?.(error as Error);
       }
-      if (!this.closed) {
+      if (!this.closed && !this.retryTimer) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
-          this.failing = false;
           this.kick();
         }, this.retryMs);
       }
@@ -169,7 +169,6 @@ export class AuditTrail {
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      this.failing = false;
     }
     while (this.writing) await this.writing;
     if (this.lines.length > 0) {
