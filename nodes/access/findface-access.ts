@@ -1,0 +1,230 @@
+// findface-access ("door access"): one node per door, between the face events
+// and the door controller. The decision is lib/access/decision.ts, the
+// properties are checked by lib/access/access-config.ts, the trail on disk is
+// lib/access/audit-trail.ts; this file only adapts them to Node-RED.
+import os from 'os';
+import path from 'path';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Request, Response } from 'express';
+import { acknowledge } from '../lib/event/acknowledgement';
+import { eventProblem, FaceEvent } from '../lib/event/event';
+import type { FindFaceServerHandle, CameraGroupsLease } from '../lib/findface/findface-api';
+import { systemClock } from '../lib/common/clock';
+import { childPath, nodeFileName } from '../lib/common/node-files';
+import { AccessDef, AccessProblem, parseAccessConfig } from '../lib/access/access-config';
+import { AccessRules, AccessState, decide, Decision, initialState, skewWarning } from '../lib/access/decision';
+import { auditRecord } from '../lib/access/audit-record';
+import { AuditTrail, readRecentAudit } from '../lib/access/audit-trail';
+
+interface AccessNodeDef extends NodeDef, AccessDef {
+  /** Optional findface-server config node: camera groups for the allow filter. */
+  server?: string;
+}
+
+const STATUS_INTERVAL_MS = 500;
+const AGO_TICK_MS = 1000;
+const AUDIT_READ_DEFAULT = 50;
+const AUDIT_READ_MAX = 500;
+
+/** Live nodes' trails, so that the admin endpoint can flush what is buffered before it reads. */
+const liveTrails = new Map<string, AuditTrail>();
+
+export = function (RED: NodeAPI) {
+  const text = (key: string, params?: Record<string, string | number>) => RED._(`findface-access.${key}`, params);
+  const problemText = (problem: AccessProblem) =>
+    RED._(`${problem.namespace}.errors.${problem.problem.code}`, { ...problem.problem } as Record<string, string | number>);
+  const auditRoot = () => path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'findface-audit');
+  const auditDir = (id: string) => childPath(auditRoot(), nodeFileName(id));
+
+  const ago = (ms: number) => {
+    const seconds = Math.max(0, Math.floor(ms / 1000));
+    if (seconds < 60) return text('status.secondsAgo', { n: seconds });
+    if (seconds < 3600) return text('status.minutesAgo', { n: Math.floor(seconds / 60) });
+    return text('status.hoursAgo', { n: Math.floor(seconds / 3600) });
+  };
+
+  function FindFaceAccessNode(this: Node, config: AccessNodeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let lease: CameraGroupsLease | undefined;
+    let serverProblem: string | undefined;
+    if (config.server) {
+      const server = RED.nodes.getNode(config.server) as unknown as FindFaceServerHandle | null;
+      if (!server) serverProblem = RED._('findface-filter.errors.no-server');
+      else if (server.configError) serverProblem = RED._('findface-filter.errors.server-config', { error: server.configError });
+      else lease = server.acquireCameraGroups();
+    }
+    const parsed = serverProblem ? undefined : parseAccessConfig(config, lease ? (cameraId) => lease!.groups.groupOf(cameraId) : undefined);
+    if (!parsed || !parsed.ok) {
+      const message = serverProblem ?? problemText((parsed as { ok: false; problem: AccessProblem }).problem);
+      const error = new Error(message);
+      node.status({ fill: 'red', shape: 'ring', text: message.slice(0, 100) });
+      node.error(message);
+      // A door that cannot decide stays shut, and says so for every event.
+      node.on('input', (msg: NodeMessageInFlow, _send, done) => {
+        acknowledge(msg, error);
+        done(error);
+      });
+      node.on('close', () => lease?.release());
+      return;
+    }
+
+    const { door } = parsed.value;
+    const rules: AccessRules = { ...parsed.value.rules, startedAtMs: systemClock.now() };
+    let state: AccessState = initialState();
+    let auditProblem: Error | null = null;
+    const trail = new AuditTrail({
+      dir: auditDir(node.id),
+      maxBytes: parsed.value.auditMaxBytes,
+      keepDays: parsed.value.auditDays,
+      onProblem: (error) => {
+        auditProblem = error;
+        if (error) node.warn(text('errors.audit-write', { error: error.message }));
+        scheduleStatus();
+      },
+    });
+    liveTrails.set(node.id, trail);
+
+    const counts = { granted: 0, denied: 0, cooldown: 0 };
+    let last: { decision: Decision; atMono: number } | undefined;
+    let statusTimer: NodeJS.Timeout | undefined;
+    let closed = false;
+    let shown = '';
+
+    const showStatus = () => {
+      let fill: 'green' | 'yellow' | 'blue' | 'grey' | 'red' = 'grey';
+      let head = text('status.waiting', { door });
+      if (last) {
+        const when = ago(systemClock.monotonic() - last.atMono);
+        const decision = last.decision;
+        if (decision.kind === 'granted') {
+          fill = 'green';
+          head = `${text('status.opened', { person: decision.personId })} · ${when}`;
+        } else if (decision.kind === 'cooldown') {
+          fill = 'blue';
+          head = `${text('status.held', { person: decision.personId })} · ${when}`;
+        } else {
+          fill = 'yellow';
+          head = `${text('status.denied', { reason: decision.reason })} · ${when}`;
+        }
+      }
+      const parts = [head, `${counts.granted} ${text('status.open')} · ${counts.denied} ${text('status.deny')} · ${counts.cooldown} ${text('status.hold')}`];
+      const skew = skewWarning(state);
+      if (skew) {
+        fill = 'red';
+        parts.push(skew.ageMs === undefined ? text('status.skewNoDate') : text('status.skew', { seconds: Math.round(skew.ageMs / 1000) }));
+      }
+      if (auditProblem || trail.dropped > 0) {
+        fill = 'red';
+        parts.push(text('status.auditProblem', { dropped: trail.dropped }));
+      }
+      const statusText = parts.join(' · ');
+      if (statusText === shown) return;
+      shown = statusText;
+      node.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text: statusText });
+    };
+    const scheduleStatus = () => {
+      if (statusTimer || closed) return;
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
+        showStatus();
+      }, STATUS_INTERVAL_MS);
+    };
+    // "3 s ago" moves on with time, not only with events.
+    const agoTicker = setInterval(() => {
+      if (last) showStatus();
+    }, AGO_TICK_MS);
+
+    type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
+    const judge = (msg: NodeMessageInFlow, event: FaceEvent, send: Send, own: boolean) => {
+      const time = { wallMs: systemClock.now(), monoMs: systemClock.monotonic() };
+      const result = decide(rules, state, event, time);
+      state = result.state;
+      const decision = result.decision;
+      counts[decision.kind]++;
+      last = { decision, atMono: time.monoMs };
+      trail.append(auditRecord(door, decision, event, time.wallMs));
+      if (decision.kind === 'granted') {
+        const out = (own ? msg : RED.util.cloneMessage(msg)) as NodeMessage & Record<string, unknown>;
+        out.payload = {
+          door,
+          personId: decision.personId,
+          cameraId: decision.cameraId,
+          eventId: decision.eventId,
+          eventAge: decision.ageMs === undefined ? null : Math.round(decision.ageMs) / 1000,
+          decidedAt: new Date(time.wallMs).toISOString(),
+        };
+        out.event = event;
+        out.topic = door;
+        send([out, null]);
+      } else if (decision.kind === 'denied') {
+        const out = (own ? msg : RED.util.cloneMessage(msg)) as NodeMessage & Record<string, unknown>;
+        out.payload = event;
+        out.reason = decision.reason;
+        send([null, out]);
+      }
+    };
+
+    node.on('input', (msg: NodeMessageInFlow, send, done) => {
+      try {
+        const payload = msg.payload;
+        const events = Array.isArray(payload) ? payload : [payload];
+        for (let index = 0; index < events.length; index++) {
+          const problem = eventProblem(events[index]);
+          if (problem) {
+            const where = Array.isArray(payload) ? `msg.payload[${index}]` : 'msg.payload';
+            const error = new Error(`${text('errors.not-event')}: ${where} ${problem}`);
+            acknowledge(msg, error);
+            done(error);
+            return;
+          }
+        }
+        // Decided now or never: the source may answer FindFace at once.
+        acknowledge(msg);
+        for (const event of events as FaceEvent[]) judge(msg, event, send, events.length === 1);
+        scheduleStatus();
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    });
+
+    node.on('close', (done: () => void) => {
+      closed = true;
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = undefined;
+      clearInterval(agoTicker);
+      lease?.release();
+      if (liveTrails.get(node.id) === trail) liveTrails.delete(node.id);
+      trail.close().then(done, (error: Error) => {
+        node.warn(text('errors.audit-write', { error: error.message }));
+        done();
+      });
+    });
+
+    showStatus();
+  }
+
+  RED.nodes.registerType('findface-access', FindFaceAccessNode);
+
+  // The last decisions of one node, newest first, for its edit dialog (read-only).
+  RED.httpAdmin.get('/findface-access/:id/audit', RED.auth.needsPermission('findface-access.read'), (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const asked = Number(req.query.limit ?? AUDIT_READ_DEFAULT);
+    const limit = Number.isInteger(asked) && asked > 0 ? Math.min(asked, AUDIT_READ_MAX) : AUDIT_READ_DEFAULT;
+    let dir: string;
+    try {
+      dir = auditDir(id);
+    } catch (error) {
+      res.status(400).json({ error: (error as Error).message });
+      return;
+    }
+    const live = liveTrails.get(id);
+    (live ? live.flush() : Promise.resolve())
+      .then(() => readRecentAudit(dir, limit))
+      .then(
+        (records) => res.json(records),
+        (error: Error) => res.status(500).json({ error: error.message }),
+      );
+  });
+};

@@ -1,0 +1,249 @@
+// The door's decision, for one event at one time: open, deny (with a reason)
+// or hold (the person was let in a moment ago). Everything it reads is in its
+// arguments (no clock, no I/O, no randomness): the same rules, events and
+// times in the same order always give the same decisions. The state (who was
+// let in when, who is half-confirmed) is updated in place and returned, so
+// that a busy door does not copy it per event; it lives in memory only,
+// bounded: entries expire, and a cap refuses or evicts (see `admit`). It is
+// never queued or written anywhere: an open that was not sent now is never
+// sent later.
+//
+// The checks, in order (the first that fails decides):
+//   allow filter                 → denied `not-allowed` (`unknown-group` when
+//                                  the filter needs a camera group nobody knows)
+//   a person: matched dossier (Security 3.x/4.x) or card (Multi)
+//                                → denied `no-person` (an unmatched face is
+//                                  never a person, whatever `allow` says)
+//   created_date: present, with a zone
+//                                → denied `no-date` (never opened on a guess)
+//   not later than now + futureTolerance
+//                                → denied `future` (FindFace's clock is ahead,
+//                                  or the date is wrong: its age is unknown)
+//   not older than maxAge        → denied `stale`
+//   not before the node started  → denied `before-start` (an earlier run of
+//                                  this node may have opened for it already)
+//   schedule                     → denied `schedule`
+//   the person's last grant      → held `cooldown` within cooldownS of it;
+//                                  denied `replay` for an event dated no later
+//                                  than the one that opened (a resent event)
+//   confirmations                → denied `unconfirmed` until confirmFrames
+//                                  allowed events fall within confirmWindowS
+//   room in the state            → denied `busy` (see `admit`)
+//   → granted.
+// Ages are wall-clock (event dates are wall-clock dates); cooldowns and
+// confirmation windows are measured on the monotonic clock.
+import { FaceEvent, normaliseEvent } from '../event/event';
+import type { CompiledFilter } from '../filter/filter';
+import { parseEventDate } from './event-date';
+
+export type DenyReason =
+  | 'not-allowed'
+  | 'unknown-group'
+  | 'no-person'
+  | 'no-date'
+  | 'future'
+  | 'stale'
+  | 'before-start'
+  | 'schedule'
+  | 'replay'
+  | 'unconfirmed'
+  | 'busy';
+
+export const DENY_REASONS: readonly DenyReason[] = [
+  'not-allowed',
+  'unknown-group',
+  'no-person',
+  'no-date',
+  'future',
+  'stale',
+  'before-start',
+  'schedule',
+  'replay',
+  'unconfirmed',
+  'busy',
+];
+
+interface DecisionBase {
+  eventId: string;
+  cameraId: number;
+  /** The matched dossier or card; null for an unmatched face. */
+  personId: number | null;
+  confidence: number | undefined;
+  /** Decision time minus created_date, ms; undefined when the event has no usable date. */
+  ageMs: number | undefined;
+}
+
+export type Decision =
+  | (DecisionBase & { kind: 'granted'; personId: number })
+  | (DecisionBase & { kind: 'denied'; reason: DenyReason })
+  | (DecisionBase & { kind: 'cooldown'; personId: number; /** ms left of the cooldown */ remainingMs: number });
+
+export interface AccessRules {
+  allow: CompiledFilter;
+  maxAgeMs: number;
+  /** How far in the future (FindFace's clock ahead of ours) a date may be and still count as "now". */
+  futureToleranceMs: number;
+  cooldownMs: number;
+  confirmFrames: number;
+  confirmWindowMs: number;
+  /** May the door open by face at this wall time. */
+  openAt: (wallMs: number) => boolean;
+  /** Most people the state holds at once. */
+  maxEntries: number;
+  /** Wall time this node started; events dated before it are denied `before-start`. */
+  startedAtMs: number;
+}
+
+/** When the decision is made: the wall clock for dates, the monotonic clock for durations. */
+export interface DecisionTime {
+  wallMs: number;
+  monoMs: number;
+}
+
+interface PersonEntry {
+  /** Monotonic time of the last grant; NaN when none is remembered. */
+  grantedMono: number;
+  /** created_date (wall ms) of the event that opened last. */
+  grantCreatedMs: number;
+  /** Monotonic times of allowed events still inside the confirmation window. */
+  frames: number[];
+  /** Monotonic time after which the entry says nothing any more. */
+  keepUntil: number;
+}
+
+export interface AccessState {
+  /** Person id → what is remembered of them, least recently touched first. */
+  readonly people: Map<number, PersonEntry>;
+  /** Consecutive events whose date was missing or out of range (future/stale). */
+  skewStreak: number;
+  /** The last such event: `future`/`stale`/`no-date`, and its age (negative: in the future). */
+  lastSkew: { reason: 'future' | 'stale' | 'no-date'; ageMs: number | undefined } | null;
+  /** The last date string read and its value: events of one second share it. */
+  lastDateText: string | undefined;
+  lastDateMs: number | undefined;
+}
+
+export function initialState(): AccessState {
+  return { people: new Map(), skewStreak: 0, lastSkew: null, lastDateText: undefined, lastDateMs: undefined };
+}
+
+/** Events in a row out of range before the status warns of a clock skew. */
+export const SKEW_STREAK = 5;
+
+export function skewWarning(state: AccessState): AccessState['lastSkew'] {
+  return state.skewStreak >= SKEW_STREAK ? state.lastSkew : null;
+}
+
+/** Entries looked at for expiry per decision: keeps the sweep O(1). */
+const SWEEP_PER_DECISION = 2;
+
+function sweep(people: Map<number, PersonEntry>, monoMs: number, limit: number): void {
+  let looked = 0;
+  for (const [person, entry] of people) {
+    if (looked++ >= limit || entry.keepUntil > monoMs) return;
+    people.delete(person);
+  }
+}
+
+/** Moves an entry to the end (most recently touched). */
+function touch(people: Map<number, PersonEntry>, person: number, entry: PersonEntry): void {
+  people.delete(person);
+  people.set(person, entry);
+}
+
+/**
+ * Room for one more person. Expired entries go first; then, at the cap, the
+ * least recently touched entry is evicted if all it holds is pending
+ * confirmations (losing them only asks that person for more frames). If it
+ * still holds a cooldown, evicting it could open the door twice for that
+ * person, so the newcomer is refused instead (`busy`): the door fails shut.
+ */
+function admit(people: Map<number, PersonEntry>, monoMs: number, maxEntries: number): boolean {
+  if (people.size < maxEntries) return true;
+  sweep(people, monoMs, people.size);
+  if (people.size < maxEntries) return true;
+  const oldest = people.entries().next().value as [number, PersonEntry];
+  if (!Number.isNaN(oldest[1].grantedMono)) return false;
+  people.delete(oldest[0]);
+  return true;
+}
+
+function dateOf(state: AccessState, value: unknown): number | undefined {
+  if (typeof value === 'string' && value === state.lastDateText) return state.lastDateMs;
+  const ms = parseEventDate(value);
+  if (typeof value === 'string') {
+    state.lastDateText = value;
+    state.lastDateMs = ms;
+  }
+  return ms;
+}
+
+export interface DecisionResult {
+  decision: Decision;
+  state: AccessState;
+}
+
+export function decide(rules: AccessRules, state: AccessState, event: FaceEvent, time: DecisionTime): DecisionResult {
+  const normalised = normaliseEvent(event);
+  const { monoMs, wallMs } = time;
+  const people = state.people;
+  sweep(people, monoMs, SWEEP_PER_DECISION);
+  const personId = normalised.dossierId;
+  const createdMs = dateOf(state, event.created_date);
+  const ageMs = createdMs === undefined ? undefined : wallMs - createdMs;
+  const base: DecisionBase = { eventId: normalised.id, cameraId: normalised.cameraId, personId, confidence: normalised.confidence, ageMs };
+  const deny = (reason: DenyReason): DecisionResult => ({ decision: { ...base, kind: 'denied', reason }, state });
+
+  const outcome = rules.allow.test(normalised);
+  if (outcome !== 'pass') return deny(outcome === 'unknown-group' ? 'unknown-group' : 'not-allowed');
+  if (personId === null) return deny('no-person');
+
+  if (ageMs === undefined || ageMs < -rules.futureToleranceMs || ageMs > rules.maxAgeMs) {
+    const reason = ageMs === undefined ? 'no-date' : ageMs > rules.maxAgeMs ? 'stale' : 'future';
+    state.skewStreak++;
+    state.lastSkew = { reason, ageMs };
+    return deny(reason);
+  }
+  state.skewStreak = 0;
+  if ((createdMs as number) < rules.startedAtMs) return deny('before-start');
+  if (!rules.openAt(wallMs)) return deny('schedule');
+
+  let entry = people.get(personId);
+  if (entry && !Number.isNaN(entry.grantedMono)) {
+    const remainingMs = entry.grantedMono + rules.cooldownMs - monoMs;
+    if (remainingMs > 0) {
+      touch(people, personId, entry);
+      return { decision: { ...base, kind: 'cooldown', personId, remainingMs }, state };
+    }
+    if ((createdMs as number) <= entry.grantCreatedMs) return deny('replay');
+  }
+
+  if (rules.confirmFrames > 1) {
+    const windowStart = monoMs - rules.confirmWindowMs;
+    if (!entry) {
+      if (!admit(people, monoMs, rules.maxEntries)) return deny('busy');
+      entry = { grantedMono: Number.NaN, grantCreatedMs: Number.NEGATIVE_INFINITY, frames: [], keepUntil: 0 };
+    }
+    const frames = entry.frames;
+    let keep = 0;
+    while (keep < frames.length && frames[keep] <= windowStart) keep++;
+    if (keep > 0) frames.splice(0, keep);
+    frames.push(monoMs);
+    if (frames.length < rules.confirmFrames) {
+      entry.keepUntil = Math.max(entry.keepUntil, monoMs + rules.confirmWindowMs);
+      touch(people, personId, entry);
+      return deny('unconfirmed');
+    }
+    frames.length = 0;
+  } else if (!entry && !admit(people, monoMs, rules.maxEntries)) {
+    return deny('busy');
+  }
+
+  const granted: PersonEntry = entry ?? { grantedMono: Number.NaN, grantCreatedMs: Number.NEGATIVE_INFINITY, frames: [], keepUntil: 0 };
+  granted.grantedMono = monoMs;
+  granted.grantCreatedMs = createdMs as number;
+  // Kept while its cooldown runs, and while the event that opened could still come again un-stale.
+  granted.keepUntil = monoMs + Math.max(rules.cooldownMs, rules.maxAgeMs + rules.futureToleranceMs);
+  touch(people, personId, granted);
+  return { decision: { ...base, kind: 'granted', personId }, state };
+}
