@@ -104,7 +104,7 @@ export = function (RED: NodeAPI) {
     };
 
     const judge = (event: FaceEvent): boolean => {
-      const outcome: Outcome = filter.test(normaliseEvent(event));
+      const outcome: Outcome = filter.test(normaliseEvent(event), event);
       if (outcome === 'pass') {
         passed++;
         return true;
