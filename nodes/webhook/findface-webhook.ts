@@ -473,7 +473,7 @@ export = function (RED: NodeAPI) {
     const useDeployed = deployed?.testRequest && (!target || target === deployed.testRequest.url);
     const url = useDeployed ? deployed!.testRequest!.url : target!;
     const headers = useDeployed ? deployed!.testRequest!.headers(payload) : { 'Content-Type': 'application/json' };
-    const started = Date.now();
+    const started = performance.now();
     try {
       const response = await axios.post(url, payload, {
         headers,
@@ -486,10 +486,10 @@ export = function (RED: NodeAPI) {
         maxContentLength: 64 * 1024,
       });
       const answer = typeof response.data === 'string' ? response.data.slice(0, 500) : '';
-      res.json({ ok: response.status === 200, status: response.status, statusText: response.statusText, body: answer, latencyMs: Date.now() - started });
+      res.json({ ok: response.status === 200, status: response.status, statusText: response.statusText, body: answer, latencyMs: Math.round(performance.now() - started) });
     } catch (error) {
       const err = error as Error & { code?: string };
-      res.json({ ok: false, status: 0, message: [err.code, err.message].filter(Boolean).join(' '), latencyMs: Date.now() - started });
+      res.json({ ok: false, status: 0, message: [err.code, err.message].filter(Boolean).join(' '), latencyMs: Math.round(performance.now() - started) });
     }
   });
 };
