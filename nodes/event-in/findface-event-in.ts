@@ -195,7 +195,7 @@ export = function (RED: NodeAPI) {
       const recentIds = dedupWindowS > 0 ? new RecentIds(dedupWindowS * 1000) : undefined;
       let duplicates = 0;
       let rejected = 0;
-      let lastWarnAt = 0;
+      let lastWarnAt = -Infinity;
       let warningsHeld = 0;
 
       showStatus = () => {
@@ -213,7 +213,7 @@ export = function (RED: NodeAPI) {
         lastError = `${result.status} ${result.error}`.slice(0, 80);
         scheduleStatus();
         // A flood of bad requests must not flood the log: one line a second at most.
-        const now = Date.now();
+        const now = performance.now();
         if (now - lastWarnAt < WARN_INTERVAL_MS) {
           warningsHeld++;
           return;
@@ -235,8 +235,7 @@ export = function (RED: NodeAPI) {
             }
             let events = result.events;
             if (recentIds) {
-              const now = Date.now();
-              events = events.filter((event) => !recentIds.seenBefore(String(event.id), now));
+              events = events.filter((event) => !recentIds.seenBefore(String(event.id)));
               duplicates += result.events.length - events.length;
             }
             received += events.length;

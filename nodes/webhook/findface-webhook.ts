@@ -20,6 +20,7 @@ import { EventQueue } from '../lib/delivery/queue/queue';
 import { sampleEvent } from '../lib/event/sample-event';
 import { DeliveredReport, GivenUpReport, parseSuccessCodes, Sender, SenderStatus, Transport } from '../lib/delivery/sender';
 import { parseSecrets, signatureHeaders } from '../lib/common/standard-webhooks';
+import { parseHeaders } from '../lib/delivery/headers';
 
 interface WebhookDef extends NodeDef {
   title: string;
@@ -50,29 +51,6 @@ interface WebhookCredentials {
 }
 
 const AUTH_TYPES = ['none', 'basic', 'bearer'];
-/** Headers the sender sets itself. */
-const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'authorization', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
-
-/** Extra headers from the node's JSON; a problem text when they are not an object of strings. */
-function parseHeaders(text: unknown): { headers: Record<string, string>; problem?: string } {
-  if (isBlank(text)) return { headers: {} };
-  if (typeof text !== 'string') return { headers: {}, problem: 'headers must be a JSON object string' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    return { headers: {}, problem: `headers are not JSON: ${(error as Error).message}` };
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { headers: {}, problem: 'headers must be a JSON object' };
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return { headers: {}, problem: `"${name}" is not a header name` };
-    if (RESERVED_HEADERS.has(name.toLowerCase())) return { headers: {}, problem: `the header "${name}" is set by the node` };
-    if (typeof value !== 'string' || /[\r\n]/.test(value)) return { headers: {}, problem: `the header "${name}" needs a one-line string value` };
-    headers[name] = value;
-  }
-  return { headers };
-}
 
 /** The Authorization header from the credentials. */
 function authorizationHeader(authType: string, credentials: WebhookCredentials): string | undefined {
@@ -171,7 +149,7 @@ export = function (RED: NodeAPI) {
     const authType = isBlank(config.authType) ? 'none' : String(config.authType);
     if (!AUTH_TYPES.includes(authType)) problems.push(`authType must be one of ${AUTH_TYPES.join(', ')} (got ${JSON.stringify(config.authType)})`);
     const extraHeaders = parseHeaders(config.headers);
-    if (extraHeaders.problem) problems.push(extraHeaders.problem);
+    if (!extraHeaders.ok) problems.push(RED._(`findface-webhook.errors.headers.${extraHeaders.problem.code}`, { ...extraHeaders.problem }));
     const credentials: WebhookCredentials = node.credentials ?? {};
     const signingSecrets = parseSecrets(credentials.signingSecrets);
     const authorization = authorizationHeader(authType, credentials);
@@ -292,7 +270,7 @@ export = function (RED: NodeAPI) {
       transformResponse: [(data: unknown) => data],
     });
     const requestHeaders = (body: Buffer | string): Record<string, string> => {
-      const headers: Record<string, string> = { ...extraHeaders.headers, 'Content-Type': 'application/json' };
+      const headers: Record<string, string> = { ...(extraHeaders.ok ? extraHeaders.value : {}), 'Content-Type': 'application/json' };
       if (authorization) headers.Authorization = authorization;
       // Signed at each attempt: the timestamp is the attempt's, the id the batch's.
       if (signingSecrets.length) Object.assign(headers, signatureHeaders(signingSecrets, body, Date.now()));
@@ -473,7 +451,7 @@ export = function (RED: NodeAPI) {
     const useDeployed = deployed?.testRequest && (!target || target === deployed.testRequest.url);
     const url = useDeployed ? deployed!.testRequest!.url : target!;
     const headers = useDeployed ? deployed!.testRequest!.headers(payload) : { 'Content-Type': 'application/json' };
-    const started = Date.now();
+    const started = performance.now();
     try {
       const response = await axios.post(url, payload, {
         headers,
@@ -486,10 +464,10 @@ export = function (RED: NodeAPI) {
         maxContentLength: 64 * 1024,
       });
       const answer = typeof response.data === 'string' ? response.data.slice(0, 500) : '';
-      res.json({ ok: response.status === 200, status: response.status, statusText: response.statusText, body: answer, latencyMs: Date.now() - started });
+      res.json({ ok: response.status === 200, status: response.status, statusText: response.statusText, body: answer, latencyMs: Math.round(performance.now() - started) });
     } catch (error) {
       const err = error as Error & { code?: string };
-      res.json({ ok: false, status: 0, message: [err.code, err.message].filter(Boolean).join(' '), latencyMs: Date.now() - started });
+      res.json({ ok: false, status: 0, message: [err.code, err.message].filter(Boolean).join(' '), latencyMs: Math.round(performance.now() - started) });
     }
   });
 };

@@ -219,7 +219,7 @@ export class Sender {
   private state: SenderState = 'idle';
   private waitSeconds: number | undefined;
   private lastError: SendError | undefined;
-  /** When the oldest event not yet taken into a batch was queued (for linger). */
+  /** When the oldest event not yet taken into a batch was queued (for linger), on the monotonic clock. */
   private pendingSince: number | undefined;
   /** The pause in progress: resolved early by new work (when `onWork`) or by stop. */
   private pause: { wake: () => void; onWork: boolean } | undefined;
@@ -264,7 +264,7 @@ export class Sender {
   async enqueue(payloads: unknown[]): Promise<void> {
     if (payloads.length === 0) return;
     await this.queue.append(payloads);
-    if (this.pendingSince === undefined) this.pendingSince = this.clock.now();
+    if (this.pendingSince === undefined) this.pendingSince = this.clock.monotonic();
     const log = this.hooks.log;
     if (log) {
       const first = this.queue.length - payloads.length;
@@ -336,7 +336,7 @@ export class Sender {
         continue;
       }
       if (this.lingerMs > 0 && this.queue.length < this.batchSize && this.pendingSince !== undefined) {
-        const left = this.pendingSince + this.lingerMs - this.clock.now();
+        const left = this.pendingSince + this.lingerMs - this.clock.monotonic();
         if (left > 0) {
           this.setState('lingering');
           await this.sleep(left, true);
@@ -422,6 +422,7 @@ export class Sender {
           return this.giveUp(records, ids, attempts, error);
         }
         if (RETRY_AFTER_CODES.has(response.status)) {
+          // A Retry-After date is wall time: read against now(), then waited on timers (monotonic).
           retryAfter = parseRetryAfter(response.headers?.['retry-after'] as string | undefined, this.clock.now(), this.backoff.max);
           if (retryAfter !== undefined) error = { ...error, message: `${error.message} (Retry-After ${formatSeconds(retryAfter)} s)` };
         }
@@ -472,7 +473,7 @@ export class Sender {
         controller.abort();
       }, this.timeoutMs);
     }
-    const started = this.clock.now();
+    const started = this.clock.monotonic();
     let request: Promise<TransportResponse>;
     try {
       request = this.transport(body, controller.signal);
@@ -480,7 +481,7 @@ export class Sender {
       request = Promise.reject(error);
     }
     const done = request.then(
-      (response): Outcome => ({ kind: 'answer', response, latencyMs: this.clock.now() - started }),
+      (response): Outcome => ({ kind: 'answer', response, latencyMs: Math.round(this.clock.monotonic() - started) }),
       (error: unknown): Outcome => {
         if (timedOut) return { kind: 'failed', error: { message: `timeout of ${this.timeoutMs}ms exceeded`, code: 'ETIMEDOUT' } };
         if (controller.signal.aborted) return { kind: 'aborted' };

@@ -161,7 +161,7 @@ export class CameraGroups {
     this.started = true;
     if (this.loading) return this.loading;
     // `force`: a user asked for it (a message), not an unknown camera in an event.
-    if (!options.force && this.loadedOnce && this.clock.now() - this.lastLoadStart < this.minRefreshGapMs) return Promise.resolve();
+    if (!options.force && this.loadedOnce && this.clock.monotonic() - this.lastLoadStart < this.minRefreshGapMs) return Promise.resolve();
     return this.load();
   }
 
@@ -196,7 +196,7 @@ export class CameraGroups {
     if (this.loading) return this.loading;
     if (this.stopped) return Promise.resolve();
     this.timer.clear();
-    this.lastLoadStart = this.clock.now();
+    this.lastLoadStart = this.clock.monotonic();
     const abort = new AbortController();
     this.abort = abort;
     this.setStatus({ state: 'loading', cameras: this.groups.size });

@@ -1,6 +1,8 @@
 // Event ids seen within a time window, for dropping events FindFace sends
 // again (it retries a batch whose answer it did not get). Bounded in size:
-// the oldest ids go first.
+// the oldest ids go first. The window is a duration, so it is measured on the
+// monotonic clock: setting the system clock forward must not let repeats through.
+import { Clock, systemClock } from '../common/clock';
 
 export class RecentIds {
   private readonly expiries = new Map<string, number>();
@@ -8,6 +10,7 @@ export class RecentIds {
   constructor(
     private readonly windowMs: number,
     private readonly maxSize = 100_000,
+    private readonly clock: Pick<Clock, 'monotonic'> = systemClock,
   ) {}
 
   get size(): number {
@@ -15,7 +18,8 @@ export class RecentIds {
   }
 
   /** True when `id` was seen within the window; records it either way. */
-  seenBefore(id: string, now: number): boolean {
+  seenBefore(id: string): boolean {
+    const now = this.clock.monotonic();
     this.evict(now);
     const expiry = this.expiries.get(id);
     if (expiry !== undefined && expiry > now) return true;
