@@ -18,6 +18,7 @@ import path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import { CameraGroups, CameraGroupsStatus, cameraGroupsStatusText } from '../lib/findface/camera-groups';
+import { absoluteUrl, httpNodeSettingsOf } from '../lib/delivery/target-url';
 import {
   absolutiseUrls,
   baseUrlProblem,
@@ -138,8 +139,9 @@ export = function (RED: NodeAPI) {
   function FindFaceServerNode(this: ServerNode, config: ServerDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    node.url = normaliseUrl(config.url);
-    node.externalAddress = normaliseUrl(config.externalAddress);
+    // A path (a stand-in FindFace in this Node-RED's own flows) means this Node-RED's httpNode.
+    node.url = absoluteUrl(normaliseUrl(config.url), httpNodeSettingsOf(RED));
+    node.externalAddress = absoluteUrl(normaliseUrl(config.externalAddress), httpNodeSettingsOf(RED));
     const externalAddressType =
       config.externalAddress === undefined || config.externalAddress === null || typeof config.externalAddress === 'string'
         ? null
@@ -150,7 +152,7 @@ export = function (RED: NodeAPI) {
 
     const built = clientOptionsFrom(
       {
-        url: config.url,
+        url: node.url,
         token: node.credentials?.token,
         timeout: config.timeout,
         rejectUnauthorized: config.rejectUnauthorized,
@@ -244,7 +246,7 @@ export = function (RED: NodeAPI) {
         const deployed = RED.nodes.getNode(id) as unknown as (ServerNode & { credentials?: ServerCredentials }) | null;
         const stored = (RED.nodes.getCredentials(id) as ServerCredentials | undefined) ?? deployed?.credentials;
         const deployedUrl = deployed ? deployed.url : '';
-        const url = !isBlank(body.url) ? normaliseUrl(body.url) : deployedUrl;
+        const url = !isBlank(body.url) ? absoluteUrl(normaliseUrl(body.url), httpNodeSettingsOf(RED)) : deployedUrl;
 
         let token: unknown = body.token;
         if (token === undefined || token === STORED_PASSWORD) {

@@ -21,6 +21,7 @@ import { sampleEvent } from '../lib/event/sample-event';
 import { DeliveredReport, GivenUpReport, parseSuccessCodes, Sender, SenderStatus, Transport } from '../lib/delivery/sender';
 import { parseSecrets, signatureHeaders } from '../lib/common/standard-webhooks';
 import { parseHeaders } from '../lib/delivery/headers';
+import { absoluteUrl, httpNodeSettingsOf } from '../lib/delivery/target-url';
 
 interface WebhookDef extends NodeDef {
   title: string;
@@ -142,7 +143,7 @@ export = function (RED: NodeAPI) {
       return value.trim();
     };
     const title = text('title') || text('name') || node.id;
-    const url = text('url');
+    const url = absoluteUrl(text('url'), httpNodeSettingsOf(RED));
     const activeValues: Record<string, boolean> = { true: true, false: false };
     const active = config.active === undefined ? true : activeValues[String(config.active)];
     if (active === undefined) problems.push(`active must be true or false (got ${JSON.stringify(config.active)})`);
@@ -440,7 +441,7 @@ export = function (RED: NodeAPI) {
   RED.httpAdmin.post('/findface-webhook/:id/test', RED.auth.needsPermission('findface-webhook.write'), async (req: Request, res: Response) => {
     const body: Record<string, unknown> = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
     const deployed = RED.nodes.getNode(String(req.params.id)) as unknown as { testRequest?: TestRequest } | null;
-    const target = typeof body.url === 'string' && body.url.trim() ? body.url.trim() : undefined;
+    const target = typeof body.url === 'string' && body.url.trim() ? absoluteUrl(body.url.trim(), httpNodeSettingsOf(RED)) : undefined;
     const problem = target ? urlProblem(target) : deployed?.testRequest ? null : RED._('findface-webhook.test.no-url');
     if (problem) {
       res.status(400).json({ ok: false, message: problem });

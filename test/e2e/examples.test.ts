@@ -1,9 +1,11 @@
 // Each example flow deployed into a real Node-RED (the packed package,
-// installed as a user would): it runs with nothing outside Node-RED, its
+// installed as a user would), as imported, on a port that is not the default
+// and with `httpNodeRoot: "/api"`: it runs with nothing outside Node-RED, its
 // catchers and the door relay really receive batches of the right events,
-// and the log has no error. The test's copy of each example points the
-// senders at this Node-RED's port (as the examples' comments tell users to)
-// and records what every `http in` route receives into a file.
+// and the log has no error. The examples post to paths (this Node-RED's own
+// httpNode); the test's copy only records what every `http in` route
+// receives into a file. EXAMPLES_PORT pins the port (e.g. 1881); by default
+// it is a free ephemeral one.
 import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
@@ -39,12 +41,26 @@ function loadExample(name: string): FlowNode[] {
  * each `http in` route also wired to a json → file pair writing what it
  * receives, one request body per line, to <dir>/<route>.ndjson.
  */
-function testCopy(flow: FlowNode[], port: number, dir: string): { flow: FlowNode[]; files: Map<string, string> } {
-  const copy = JSON.parse(JSON.stringify(flow).split('127.0.0.1:1880').join(`127.0.0.1:${port}`)) as FlowNode[];
+const HTTP_NODE_ROOT = '/api';
+
+/** The examples that post only to paths, so they run as imported whatever the port and root. */
+const PORTABLE = ['01-seed-walkthrough', '03-fan-out', '04-poll-findface-server'];
+
+/**
+ * Also records the first output of the nodes in `taps`, under the key
+ * `output:<node id>`.
+ */
+function testCopy(name: string, flow: FlowNode[], port: number, dir: string, taps: string[] = []): { flow: FlowNode[]; files: Map<string, string> } {
+  const text = JSON.stringify(flow);
+  const settingsText = JSON.stringify(flow, (key, value: unknown) => (key === 'info' ? undefined : value));
+  if (PORTABLE.includes(name)) assert.ok(!/127\.0\.0\.1:\d+/.test(settingsText), `${name} names a host and port instead of a path`);
+  // What a user of an example that still names 127.0.0.1:1880 has to change by hand.
+  const copy = JSON.parse(text.split('127.0.0.1:1880/').join(`127.0.0.1:${port}${HTTP_NODE_ROOT}/`)) as FlowNode[];
   const files = new Map<string, string>();
-  for (const node of copy.filter((n) => n.type === 'http in')) {
-    const file = path.join(dir, `${String(node.url).replace(/[^A-Za-z0-9]+/g, '_')}.ndjson`);
-    files.set(String(node.url), file);
+  for (const node of copy.filter((n) => n.type === 'http in' || taps.includes(n.id))) {
+    const key = node.type === 'http in' ? String(node.url) : `output:${node.id}`;
+    const file = path.join(dir, `${key.replace(/[^A-Za-z0-9]+/g, '_')}.ndjson`);
+    files.set(key, file);
     const toJson = { id: `${node.id}-json`, type: 'json', z: node.z, action: 'str', property: 'payload', pretty: false, x: 0, y: 0, wires: [[`${node.id}-file`]] };
     const toFile = {
       id: `${node.id}-file`,
@@ -60,7 +76,7 @@ function testCopy(flow: FlowNode[], port: number, dir: string): { flow: FlowNode
       y: 0,
       wires: [],
     };
-    node.wires = [[...(node.wires?.[0] ?? []), toJson.id]];
+    node.wires = [[...(node.wires?.[0] ?? []), toJson.id], ...(node.wires ?? []).slice(1)];
     copy.push(toJson, toFile);
   }
   return { flow: copy, files };
@@ -97,7 +113,9 @@ describe('the example flows in a real Node-RED', function () {
   let mark = 0;
 
   before(async () => {
-    nodeRed = await NodeRedProcess.create({ flows: [] });
+    const port = process.env.EXAMPLES_PORT ? Number(process.env.EXAMPLES_PORT) : undefined;
+    nodeRed = await NodeRedProcess.create({ flows: [], port, settings: { httpNodeRoot: HTTP_NODE_ROOT } });
+    assert.notEqual(nodeRed.port, 1880);
     await nodeRed.start();
     const sets = (await (await fetch(`${nodeRed.url}/nodes`, { headers: { Accept: 'application/json' } })).json()) as Array<{
       module: string;
@@ -122,7 +140,7 @@ describe('the example flows in a real Node-RED', function () {
   after(() => nodeRed?.dispose());
 
   /** Deploys the test copy of an example, or skips when a type it needs is not registered. */
-  async function deployExample(context: Mocha.Context, name: string): Promise<Map<string, string>> {
+  async function deployExample(context: Mocha.Context, name: string, taps: string[] = []): Promise<Map<string, string>> {
     const flow = loadExample(name);
     for (const type of new Set(flow.map((n) => n.type).filter((t) => t.startsWith('findface-')))) {
       const problem = types.has(type) ? types.get(type) : `${type} is not registered`;
@@ -132,7 +150,7 @@ describe('the example flows in a real Node-RED', function () {
       }
     }
     const dir = fs.mkdtempSync(path.join(nodeRed.userDir, `${name}-`));
-    const copy = testCopy(flow, nodeRed.port, dir);
+    const copy = testCopy(name, flow, nodeRed.port, dir, taps);
     await nodeRed.deploy(copy.flow);
     return copy.files;
   }
@@ -168,7 +186,7 @@ describe('the example flows in a real Node-RED', function () {
     // What FindFace would post to the webhook-mode source: the seed's event (dossier 1: not staff) and a staff member.
     const staff = { ...seedEvent, id: '4173669353687299999', camera: 1, matched_dossier: 25 };
     const visitor = { ...seedEvent, id: '4173669353687288888' };
-    const answer = await post(`${nodeRed.url}/findface/door-events`, [visitor, staff]);
+    const answer = await post(`${nodeRed.url}${HTTP_NODE_ROOT}/findface/door-events`, [visitor, staff]);
     assert.equal(answer.status, 200);
     await waitFor(() => batchesOf(relay).some((batch) => batch.some((event) => event.id === staff.id)), 10000, 'the posted staff event at the door relay');
     await sleep(500);
@@ -210,8 +228,25 @@ describe('the example flows in a real Node-RED', function () {
     assert.equal(waits[1][1], '0.729');
     assert.match(waits[0][2], /500/);
     // The webhook-mode source takes a FindFace POST too: the seed's (matched) event reaches the archive.
-    assert.equal((await post(`${nodeRed.url}/findface/events`, [seedEvent])).status, 200);
+    assert.equal((await post(`${nodeRed.url}${HTTP_NODE_ROOT}/findface/events`, [seedEvent])).status, 200);
     await waitFor(() => batchesOf(archive).some((batch) => batch.some((event) => event.id === seedEvent.id)), 10000, 'the posted event in the archive');
+    assert.deepEqual(logErrors(), []);
+  });
+
+  it('04-poll-findface-server: poll mode reads the stand-in FindFace API of the same flow and passes camera group 1', async function () {
+    const filterId = 'a4f0c0de00000103';
+    const files = await deployExample(this, '04-poll-findface-server', [filterId]);
+    const passed = files.get(`output:${filterId}`);
+    const events = await waitFor(() => (received(passed).length >= 2 ? (received(passed) as Array<FaceEventLike & { face?: string }>) : undefined), 30000, 'two polled events through the filter');
+    const expectedImages = `http://127.0.0.1:${nodeRed.port}${HTTP_NODE_ROOT}/demo-findface/uploads/demo/`;
+    for (const event of events) {
+      // The stand-in's cameras 1 and 2 are in group 1, camera 3 in group 2.
+      assert.ok([1, 2].includes(cameraOf(event)), `camera ${cameraOf(event)} is not in group 1`);
+      // The server's external address is a path too: relative image URLs become this Node-RED's.
+      assert.ok(String(event.face).startsWith(expectedImages), `face ${event.face} is not under ${expectedImages}`);
+    }
+    assert.equal(new Set(events.map((event) => event.id)).size, events.length, 'an event came out twice');
+    assert.ok(received(files.get('/demo-findface/cameras')).length >= 1, 'the filter never read the camera list');
     assert.deepEqual(logErrors(), []);
   });
 });

@@ -11,7 +11,12 @@ import { waitFor } from './wait';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 const cacheDir = path.join(repoRoot, '.cache');
-const redJs = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
+/**
+ * The Node-RED under test: NODE_RED_PATH (a node-red package directory; the
+ * version matrix, test/tools/node-red-matrix.ts, sets it) or the
+ * devDependency. It runs on the Node.js running the tests unless told otherwise.
+ */
+export const defaultNodeRedDir = process.env.NODE_RED_PATH ? path.resolve(process.env.NODE_RED_PATH) : path.dirname(require.resolve('node-red/package.json'));
 
 let packedTarball: string | undefined;
 let installedTemplate: string | undefined;
@@ -95,6 +100,12 @@ export interface NodeRedOptions {
   userDir?: string;
   /** Extra Node.js options for the Node-RED process, e.g. ['--cpu-prof'] (benchmarks). */
   execArgv?: string[];
+  /** The node binary to run Node-RED with (default: the one running the tests). */
+  node?: string;
+  /** The node-red package directory to run (default: defaultNodeRedDir). */
+  nodeRedDir?: string;
+  /** The port to listen on (default: a free ephemeral one). */
+  port?: number;
 }
 
 export class NodeRedProcess {
@@ -110,13 +121,15 @@ export class NodeRedProcess {
     private readonly execArgv: string[] = [],
     /** Polled by start() instead of waiting for the "Started flows" line (see READY_PATH). */
     private readonly readyPath?: string,
+    private readonly node: string = process.execPath,
+    private readonly redJs: string = path.join(defaultNodeRedDir, 'red.js'),
   ) {
     this.userDir = userDir;
     this.port = port;
   }
 
   static async create(options: NodeRedOptions = {}): Promise<NodeRedProcess> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     let userDir = options.userDir;
     if (!userDir) {
       userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-node-red-'));
@@ -139,7 +152,7 @@ export class NodeRedProcess {
     if (quiet && !options.flows) throw new Error('NodeRedProcess: a process logging below info needs its flows given, to add the readiness route');
     const flows = options.flows && quiet ? [...options.flows, ...READY_FLOWS] : options.flows;
     if (flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
-    return new NodeRedProcess(userDir, port, options.execArgv, quiet ? READY_PATH : undefined);
+    return new NodeRedProcess(userDir, port, options.execArgv, quiet ? READY_PATH : undefined, options.node, path.join(options.nodeRedDir ?? defaultNodeRedDir, 'red.js'));
   }
 
   get url(): string {
@@ -157,7 +170,7 @@ export class NodeRedProcess {
   /** Starts Node-RED and waits until its flows have started. */
   async start(timeoutMs = 30000): Promise<void> {
     const startedBefore = this.count('Started flows');
-    this.child = spawn(process.execPath, [...this.execArgv, redJs, '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js')], {
+    this.child = spawn(this.node, [...this.execArgv, this.redJs, '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js')], {
       cwd: this.userDir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_ENV: 'test' },

@@ -1,39 +1,61 @@
-// Runs the node tests (test/nodes) against each other Node-RED version the
-// package claims to support. The devDependency (4.1) is tested by
-// `npm run test:nodes`; this installs the others under .cache/ once.
-import { execFileSync, spawnSync } from 'child_process';
-import fs from 'fs';
-import path from 'path';
+// Runs the test suites on every row of the matrix (test/tools/runtimes.ts):
+// each suite in its own mocha process on the row's Node.js binary, with
+// NODE_RED_PATH naming the row's Node-RED (test/support/helper.ts loads it
+// for the node tests, test/support/node-red-process.ts runs its red.js for the
+// end-to-end and editor tests). Node.js and Node-RED are installed under
+// .cache/ on first use.
+//
+//   MATRIX_ROWS=5.0.7@24.22.3,3.1.15@system   only these rows (nodeRed@node)
+//   MATRIX_SUITES=nodes                        only these suites
+//
+// Prints how long each row and suite took, and exits non-zero when any failed.
+import { spawnSync } from 'child_process';
+import { MATRIX, MatrixRow, nodeBinary, nodeRedDir, repoRoot, rowName, Suite } from './runtimes';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
-// 3.1: the oldest version in the declared range. 5.0: the newest major; it
-// asks for Node.js 22, yet its runtime loads under Node.js 20 for these tests.
-const versions = (process.env.NODE_RED_MATRIX ?? '3.1.15,5.0.7').split(',').filter(Boolean);
+const SUITE_ARGS: Record<Suite, string[]> = {
+  nodes: ['test/nodes/**/*.test.js'],
+  e2e: ['--timeout', '120000', 'test/e2e/**/*.test.js'],
+  editor: ['--timeout', '60000', 'test/editor/**/*.test.js'],
+};
 
-function install(version: string): string {
-  const prefix = path.join(repoRoot, '.cache', `node-red-${version}`);
-  const runtime = path.join(prefix, 'node_modules', 'node-red');
-  if (!fs.existsSync(path.join(runtime, 'package.json'))) {
-    fs.mkdirSync(prefix, { recursive: true });
-    fs.writeFileSync(path.join(prefix, 'package.json'), JSON.stringify({ name: 'matrix', private: true }));
-    console.log(`installing node-red@${version} into ${prefix}`);
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--engine-strict=false', `node-red@${version}`], {
-      cwd: prefix,
+const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const wantedRows = list(process.env.MATRIX_ROWS);
+const wantedSuites = list(process.env.MATRIX_SUITES);
+for (const name of wantedSuites) if (!(name in SUITE_ARGS)) throw new Error(`MATRIX_SUITES: no suite "${name}" (${Object.keys(SUITE_ARGS).join(', ')})`);
+const rows = MATRIX.filter((row) => wantedRows.length === 0 || wantedRows.includes(`${row.nodeRed}@${row.node}`));
+if (rows.length === 0) throw new Error(`MATRIX_ROWS: none of ${wantedRows.join(', ')} is a row (${MATRIX.map((r) => `${r.nodeRed}@${r.node}`).join(', ')})`);
+
+interface Outcome {
+  row: string;
+  suite: Suite;
+  seconds: number;
+  passed: boolean;
+}
+
+function runRow(row: MatrixRow): Outcome[] {
+  const suites = row.suites.filter((suite) => wantedSuites.length === 0 || wantedSuites.includes(suite));
+  if (suites.length === 0) return [];
+  const node = nodeBinary(row.node);
+  const runtime = nodeRedDir(row.nodeRed);
+  const name = rowName(row);
+  const outcomes: Outcome[] = [];
+  for (const suite of suites) {
+    console.log(`\n=== ${suite} tests on ${name} ===`);
+    const started = process.hrtime.bigint();
+    const result = spawnSync(node, [require.resolve('mocha/bin/mocha.js'), ...SUITE_ARGS[suite]], {
+      cwd: repoRoot,
       stdio: 'inherit',
+      env: { ...process.env, NODE_RED_PATH: runtime },
     });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    outcomes.push({ row: name, suite, seconds, passed: result.status === 0 });
   }
-  return runtime;
+  return outcomes;
 }
 
-let failed = false;
-for (const version of versions) {
-  const runtime = install(version);
-  console.log(`\n=== node tests on node-red@${version} ===`);
-  const result = spawnSync(
-    process.execPath,
-    [require.resolve('mocha/bin/mocha.js'), 'test/nodes/**/*.test.js'],
-    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, NODE_RED_PATH: runtime } },
-  );
-  if (result.status !== 0) failed = true;
+const outcomes = rows.flatMap(runRow);
+console.log('\nmatrix:');
+for (const outcome of outcomes) {
+  console.log(`  ${outcome.passed ? 'pass' : 'FAIL'}  ${outcome.row.padEnd(32)} ${outcome.suite.padEnd(7)} ${outcome.seconds.toFixed(1).padStart(6)} s`);
 }
-process.exit(failed ? 1 : 0);
+process.exit(outcomes.every((outcome) => outcome.passed) ? 0 : 1);

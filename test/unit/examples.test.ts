@@ -58,7 +58,8 @@ function ourTypes(): Set<string> {
 const FILTER_KEYS = ['camera_group_in', 'matched_dossier_in', 'matched', 'camera_in', 'matched_lists_in', 'confidence_gte', 'matched_card_in'];
 const WEBHOOK_PROPERTIES: Record<string, (v: unknown) => boolean> = {
   title: (v) => typeof v === 'string' && v.length > 0,
-  url: (v) => typeof v === 'string' && /^https?:\/\/\S+$/.test(v),
+  // An absolute URL, or a path: this Node-RED's own httpNode (CONTRACT.md).
+  url: (v) => typeof v === 'string' && (/^https?:\/\/\S+$/.test(v) || /^\/(?!\/)\S*$/.test(v)),
   active: (v) => typeof v === 'boolean',
   batchSize: (v) => Number.isInteger(v) && (v as number) >= 1,
   lingerMs: (v) => typeof v === 'number' && v >= 0,
@@ -184,20 +185,39 @@ describe('example flows', function () {
           if (node.type === 'findface-event-in' && node.mode === 'webhook') served.add(String(node.path));
         }
         const servedGets = new Set(nodes.filter((n) => n.type === 'http in' && n.method === 'get').map((n) => String(n.url)));
-        for (const node of nodes.filter((n) => typeof n.url === 'string' && /^https?:\/\//.test(n.url as string))) {
-          const url = new URL(node.url as string);
+        const senders = nodes.filter(
+          (n) => typeof n.url === 'string' && (/^https?:\/\//.test(n.url as string) || (n.type.startsWith('findface-') && (n.url as string).startsWith('/'))),
+        );
+        for (const node of senders) {
+          const local = (node.url as string).startsWith('/');
+          const url = new URL(node.url as string, 'http://127.0.0.1:1880');
           if (url.hostname !== '127.0.0.1') continue;
           if (node.type === 'findface-server') {
             // A stand-in FindFace API: the two lists poll mode and the filter read.
             for (const list of ['/events/faces', '/cameras']) assert.ok(servedGets.has(url.pathname + list), `the flow does not serve GET ${url.pathname}${list}`);
             continue;
           }
-          assert.equal(url.port, '1880', `${node.id}: local URLs use Node-RED's default port, as the comments say`);
+          if (!local) assert.equal(url.port, '1880', `${node.id}: local URLs use Node-RED's default port, as the comments say`);
           assert.ok(served.has(url.pathname), `${node.type} "${node.name || node.title || node.id}" posts to ${url.pathname}, which the flow does not serve`);
         }
       });
     });
   }
+
+  it('01, 03 and 04 post only to paths, so they run as imported on any port, httpNodeRoot or TLS', () => {
+    for (const file of ['01-seed-walkthrough.json', '03-fan-out.json', '04-poll-findface-server.json']) {
+      const flow = flows.get(file)!;
+      // Comments may mention an address (e.g. a closed port to try); the nodes' settings may not.
+      assert.doesNotMatch(JSON.stringify(flow, (key, value: unknown) => (key === 'info' ? undefined : value)), /127\.0\.0\.1:\d+|localhost:\d+/, `${file} names a host and port`);
+      const senders = flow.filter((node) => ['findface-webhook', 'findface-server', 'http request'].includes(node.type));
+      assert.ok(senders.length > 0, `${file} has no sender (sanity check of this test)`);
+      for (const node of senders) {
+        assert.equal(node.type === 'http request', false, `${file}: an http request node needs a full URL; post with a webhook whose url is a path`);
+        assert.match(String(node.url), /^\/(?!\/)/, `${file}: ${node.type} "${node.title || node.name || node.id}" url ${String(node.url)} is not a path`);
+        if (node.type === 'findface-server') assert.match(String(node.externalAddress), /^\/(?!\/)/, `${file}: the stand-in's external address is not a path`);
+      }
+    }
+  });
 
   it('can all be imported together: no two examples serve the same path', () => {
     const owners = new Map<string, string>();
