@@ -340,6 +340,8 @@ export class FakeFindFace {
   readonly logins: Array<{ user: string; uuid: string }> = [];
   sloppy: boolean;
   tokenLifetimeMs: number;
+  /** Query parameters of /events/faces/ this server does not know (ignored, as a server ignores them). */
+  ignoredParams: string[] = [];
   private nextHookId = 1;
   maxLimit: number;
   nextPageStyle: NextPageStyle;
@@ -509,12 +511,10 @@ export class FakeFindFace {
     switch (url.pathname) {
       case '/events/faces/': {
         const options = listOptions(url.pathname, 'count');
-        if (this.sloppy) {
-          const effective = withoutIdBounds(url.searchParams);
-          send(200, sloppyPage(this.events, effective, options, (e) => eventMatches(e, effective, this.groupOfCamera)));
-        } else {
-          send(200, listPage(this.events, url.searchParams, options, (e) => eventMatches(e, url.searchParams, this.groupOfCamera)));
-        }
+        const effective = this.sloppy ? withoutIdBounds(url.searchParams) : new URLSearchParams(url.searchParams);
+        for (const key of this.ignoredParams) effective.delete(key);
+        const page = this.sloppy ? sloppyPage : listPage;
+        send(200, page(this.events, effective, options, (e) => eventMatches(e, effective, this.groupOfCamera)));
         return;
       }
       case '/cameras/':
