@@ -10,6 +10,7 @@ import { ackGroup, ACK_PROPERTY } from '../lib/event/acknowledgement';
 import { FaceEvent, normaliseEvent } from '../lib/event/event';
 import type { FindFaceServerHandle, Query } from '../lib/findface/findface-api';
 import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from '../lib/findface/poller';
+import { compilePollSelection, parsePollFilters } from '../lib/findface/poll-filters';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from '../lib/source/simulator';
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
 import { RecentIds } from '../lib/source/recent-ids';
@@ -420,16 +421,13 @@ export = function (RED: NodeAPI) {
         fail(RED._('findface-event-in.errors.server-config', { error: server.configError ?? '' }));
         return;
       }
-      let filters: Query;
-      try {
-        const text = typeof config.pollFilters === 'string' && config.pollFilters.trim() ? config.pollFilters : '{}';
-        const parsed: unknown = JSON.parse(text);
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-        filters = parsed as Query;
-      } catch (error) {
-        fail(RED._('findface-event-in.errors.bad-filters', { error: (error as Error).message }));
+      const parsedFilters = parsePollFilters(config.pollFilters);
+      if (!parsedFilters.ok) {
+        const { code, ...details } = parsedFilters.problem;
+        fail(RED._(`findface-event-in.errors.poll-filters.${code}`, { ...details, detail: details.detail ? ` (${details.detail})` : '' }));
         return;
       }
+      const filters: Query = parsedFilters.value.query;
       const intervalS = config.pollIntervalS === undefined || config.pollIntervalS === '' ? 5 : Number(config.pollIntervalS);
       const startAt = config.startAt === 'beginning' ? 'beginning' : 'now';
       const pollerSettings = { intervalMs: intervalS * 1000, filters, startAt } as const;
@@ -450,7 +448,11 @@ export = function (RED: NodeAPI) {
         node.status({ fill: fills[pollerStatus.state] ?? 'red', shape: 'dot', text: `${statusText(pollerStatus)} · ${received}` });
       };
       let lastReported = '';
+      // The server may ignore a filter: what the event shows is checked again before it is emitted.
+      const groupsLease = 'camera_groups' in filters ? server.acquireCameraGroups() : undefined;
+      const selection = compilePollSelection(parsedFilters.value, (camera) => groupsLease?.groups.groupOf(camera));
       const poller = new Poller({
+        select: (event) => selection.failing(event),
         source: server.client,
         store,
         sourceKey: server.url,
@@ -484,7 +486,10 @@ export = function (RED: NodeAPI) {
         node.status({});
         poller
           .stop()
-          .then(() => (removed ? store.remove() : undefined))
+          .then(() => {
+            groupsLease?.release();
+            return removed ? store.remove() : undefined;
+          })
           .catch((error: Error) => node.warn(error.message))
           .finally(done);
       });

@@ -79,12 +79,37 @@ describe('findface-event-in node, poll mode', function () {
     assert.ok(fake.requestsTo('/events/faces/').length <= 2, `${fake.requestsTo('/events/faces/').length} requests`);
   });
 
-  it('passes FindFace query filters through', async () => {
-    await load(fake.token, { pollFilters: '{"cameras": [1, 2], "matched": true}' });
+  it('passes FindFace query filters through by their API names', async () => {
+    await load(fake.token, { pollFilters: '{"cameras": [1, 2], "no_match": false}' });
     await waitFor(() => fake.requestsTo('/events/faces/').length > 0, 5000, 'a poll');
     const query = fake.requestsTo('/events/faces/')[0].query;
     assert.deepEqual(query.getAll('cameras'), ['1', '2']);
-    assert.equal(query.get('matched'), 'true');
+    assert.equal(query.get('no_match'), 'false');
+  });
+
+  for (const sloppy of [false, true]) {
+    it(`emits every matched face once, oldest first, and never an unmatched one (${sloppy ? 'sloppy, like the public mock' : 'published API'})`, async () => {
+      fake.sloppy = sloppy;
+      fake.addEvents(12);
+      const { out } = await load(fake.token, { pollFilters: '{"no_match": false}' });
+      await waitFor(() => out.length === 6, 5000, 'the 6 matched events');
+      fake.addEvents(8);
+      await waitFor(() => out.length === 10, 5000, 'the 4 new matched events');
+      await sleep(300);
+      assert.deepEqual(out.map((m) => m.payload.id), fake.events.filter((e) => e.matched === true).map((e) => e.id));
+    });
+  }
+
+  it('a server that ignores no_match: the node holds the unmatched faces back and warns once', async () => {
+    fake.addEvents(10);
+    fake.ignoredParams = ['no_match'];
+    const { out } = await load(fake.token, { pollFilters: '{"no_match": false}' });
+    await waitFor(() => out.length === 5, 5000, 'the 5 matched events');
+    await sleep(300);
+    assert.equal(out.length, 5);
+    assert.ok(out.every((msg) => msg.payload.matched === true));
+    const warnings = helper.log().args.filter((args: any[]) => args[0]?.level === 30).map((args: any[]) => String(args[0].msg));
+    assert.equal(warnings.filter((w: string) => /does not match "no_match"/.test(w)).length, 1, warnings.join('\n'));
   });
 
   it('refuses a missing server and bad filters with an error on deploy', async () => {
@@ -92,10 +117,12 @@ describe('findface-event-in node, poll mode', function () {
       { id: 'tab', type: 'tab' },
       { id: 'a', type: 'findface-event-in', z: 'tab', mode: 'poll', server: '', wires: [] },
       { id: 'b', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollFilters: '[1]', wires: [] },
+      { id: 'c', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollFilters: '{"matched": true, "cameras": [2]}', wires: [] },
       { id: 's1', type: 'findface-server', url: fake.url },
     ], { s1: { token: fake.token } });
     const errors = helper.log().args.filter((args: any[]) => args[0]?.level === 20).map((args: any[]) => `${args[0].id} ${args[0].msg}`);
     assert.ok(errors.some((line: string) => /^a .*no-server|^a .*needs a FindFace server/.test(line)), errors.join('\n'));
-    assert.ok(errors.some((line: string) => /^b .*bad-filters|^b .*not a JSON object/.test(line)), errors.join('\n'));
+    assert.ok(errors.some((line: string) => /^b .*poll-filters\.not-object/.test(line)), errors.join('\n'));
+    assert.ok(errors.some((line: string) => /^c .*poll-filters\.unknown-param/.test(line)), errors.join('\n'));
   });
 });

@@ -1,15 +1,28 @@
 // A fake FindFace API for tests: real HTTP (or HTTPS with a self-signed
-// certificate made at test time) on 127.0.0.1, following the documented API:
-// `Authorization: Token <token>` (401 without or with a wrong token),
-// `POST /auth/login/` with HTTP Basic and `{uuid}`, and the list endpoints
-// `GET /events/faces/`, `/cameras/`, `/camera-groups/` with `limit`,
-// `ordering` (`id` / `-id`), a `page` cursor and `{next_page, prev_page,
-// results}` answers. It can be told to go down (connections refused), to
-// answer errors (500 …), to answer late, or to redirect.
+// certificate made at test time) on 127.0.0.1, following FindFace Multi's
+// published OpenAPI description (`findface-api/multi-openapi.json`):
+// `Authorization: Token <token>` (401 without, with a wrong or an expired
+// token); `POST /auth/login/` with HTTP Basic and `{uuid}`, answering
+// `{token, user, token_expiration_datetime}` (a new token per login, valid
+// `tokenLifetimeMs`); `GET /events/faces/` with `limit`, `ordering`
+// (`id` / `-id`), a `page` cursor, `id_gte`… and the event filters it knows
+// (`no_match`, `matched_card`, `matched_lists`, `cameras`, `camera_groups`,
+// `created_date_gte/lte`, `id_in`), answering `{next_page, count, results}`;
+// `GET /cameras/` (`{next_page, prev_page, results}`); `GET /camera-groups/`
+// (`{results}`, no paging: its schema has none); `GET /cards/humans/{id}/`;
+// `GET|POST /hooks/`, `GET|PATCH|DELETE /hooks/{id}/`. Unknown query
+// parameters are ignored, as Django REST framework's filters do.
+//
+// `sloppy: true` behaves like the public Multi mock (digital-divas/
+// FindFace-Multi-mock, src/routes/events.ts): events newest first whatever
+// `ordering` says, `id_gte` ignored, `page` an offset and `next_page` the next
+// offset. It can also be told to go down (connections refused), to answer
+// errors (500 …), to answer late, or to redirect.
 //
 // `FakeEventSource` runs the same event query in memory (no HTTP) for pure
 // poller tests on fake timers.
 import { execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import fs from 'fs';
 import http from 'http';
 import https from 'https';
@@ -68,6 +81,8 @@ export type NextPageStyle = 'url' | 'query' | 'cursor';
 
 export interface ListOptions {
   maxLimit: number;
+  /** `{next_page, prev_page, results}` (cameras, hooks), `{next_page, count, results}` (events), `{results}` (camera groups). */
+  answer: 'prev' | 'count' | 'plain';
   defaultLimit: number;
   nextPageStyle: NextPageStyle;
   /** Absolute URL of the endpoint, for `url` style next pages. */
@@ -134,11 +149,35 @@ export function eventMatches(event: Item, params: URLSearchParams, groupOfCamera
     const group = typeof event.camera_group === 'number' ? event.camera_group : cameraId === undefined ? undefined : groupOfCamera(cameraId);
     if (group === undefined || !groups.includes(String(group))) return false;
   }
-  const matched = params.get('matched');
-  if (matched !== null) {
-    const want = /^(true|1|True)$/.test(matched);
-    if (!/^(true|false|1|0|True|False)$/.test(matched)) throw new BadParam('matched', 'Must be a valid boolean.');
-    if ((event.matched === true) !== want) return false;
+  const boolean = (key: string): boolean | undefined => {
+    const value = params.get(key);
+    if (value === null) return undefined;
+    if (!/^(true|false|1|0|True|False)$/.test(value)) throw new BadParam(key, 'Must be a valid boolean.');
+    return /^(true|1|True)$/.test(value);
+  };
+  const dossier = typeof event.matched_card === 'number' ? event.matched_card : typeof event.matched_dossier === 'number' ? event.matched_dossier : null;
+  const noMatch = boolean('no_match');
+  if (noMatch !== undefined) {
+    const matched = event.matched === true || dossier !== null;
+    if (noMatch === matched) return false;
+  }
+  const card = params.get('matched_card');
+  if (card !== null) {
+    if (!/^\d+$/.test(card)) throw new BadParam('matched_card', 'A valid integer is required.');
+    if (dossier !== Number(card)) return false;
+  }
+  const lists = listValues(params, 'matched_lists');
+  if (lists.length) {
+    const eventLists = Array.isArray(event.matched_lists) ? event.matched_lists.map((l) => String(typeof l === 'object' && l ? (l as { id?: unknown }).id : l)) : [];
+    if (!eventLists.some((l) => lists.includes(l))) return false;
+  }
+  const ids = listValues(params, 'id_in');
+  if (ids.length && !ids.includes(String(event.id))) return false;
+  const createdLte = params.get('created_date_lte');
+  if (createdLte !== null) {
+    const at = Date.parse(createdLte);
+    if (Number.isNaN(at)) throw new BadParam('created_date_lte', 'Enter a valid date/time.');
+    if (Date.parse(String(event.created_date)) > at) return false;
   }
   const createdGte = params.get('created_date_gte');
   if (createdGte !== null) {
@@ -187,9 +226,43 @@ export function listPage(items: Item[], params: URLSearchParams, options: ListOp
     else if (options.nextPageStyle === 'query') next = `?${nextParams.toString()}`;
     else next = `${options.endpoint}?${nextParams.toString()}`;
   }
-  const answer: Record<string, unknown> = { next_page: next, prev_page: cursorText ? 'previous' : null, results };
-  if (options.withCount) answer.count = selected.length;
+  return shaped(results, next, cursorText, selected.length, options);
+}
+
+function shaped(results: Item[], next: string | null, cursorText: string | null, count: number, options: ListOptions): Record<string, unknown> {
+  if (options.answer === 'plain') return { results };
+  const answer: Record<string, unknown> = { next_page: next };
+  if (options.answer === 'prev') answer.prev_page = cursorText ? `${options.endpoint}?page=${encodeURIComponent(cursorText)}` : null;
+  if (options.answer === 'count' || options.withCount) answer.count = count;
+  answer.results = results;
   return answer;
+}
+
+/**
+ * A page the way the public Multi mock answers: newest first whatever
+ * `ordering` asks, `page` an offset (default 0), `next_page` the next
+ * offset (or null at the end). `id_gte` and friends are not applied (the
+ * caller leaves them out of `filter`).
+ */
+export function sloppyPage(items: Item[], params: URLSearchParams, options: ListOptions, filter: (item: Item) => boolean): Record<string, unknown> {
+  const rawLimit = params.get('limit');
+  const limit = Math.min(Math.max(1, Number(rawLimit) || 10), options.maxLimit);
+  const offset = Math.max(0, Number(params.get('page')) || 0);
+  const selected = items.filter(filter).sort((a, b) => {
+    const x = bigId(a.id) ?? 0n;
+    const y = bigId(b.id) ?? 0n;
+    return x > y ? -1 : x < y ? 1 : 0;
+  });
+  const results = selected.slice(offset, offset + limit);
+  const next = offset + limit < selected.length ? String(offset + limit) : null;
+  return shaped(results, next, params.get('page'), selected.length, options);
+}
+
+/** The query without the id bounds a sloppy server ignores. */
+export function withoutIdBounds(params: URLSearchParams): URLSearchParams {
+  const effective = new URLSearchParams(params);
+  for (const key of ['id_gte', 'id_gt', 'id_lte', 'id_lt']) effective.delete(key);
+  return effective;
 }
 
 export interface FakeOptions {
@@ -202,8 +275,20 @@ export interface FakeOptions {
   /** Most results per page, whatever `limit` asks (default 1000). */
   maxLimit?: number;
   nextPageStyle?: NextPageStyle;
-  /** Add `count` to list answers (default false: the documented answer has next_page/prev_page/results). */
+  /** Add `count` to every list answer (events always have it, as documented). */
   withCount?: boolean;
+  /** Behave like the public Multi mock (see sloppyPage). */
+  sloppy?: boolean;
+  /** How long a token from /auth/login/ is valid (default 24 h). The `token` option never expires. */
+  tokenLifetimeMs?: number;
+}
+
+/** A human card as `GET /cards/humans/{id}/` answers it. */
+export interface FakeCard {
+  id: number;
+  name: string;
+  watch_lists: number[];
+  [key: string]: unknown;
 }
 
 export interface RecordedRequest {
@@ -245,6 +330,19 @@ export class FakeFindFace {
   redirectTo: string | undefined;
   /** Put the received Authorization header in 401 answers (to test that clients scrub it). */
   echoAuthorization = false;
+  /** Human cards by id. */
+  cards = new Map<number, FakeCard>();
+  /** Webhooks by id, as `/hooks/` keeps them. */
+  hooks = new Map<number, Item>();
+  /** Tokens handed out by /auth/login/, with their expiry (ms since the epoch). */
+  readonly issuedTokens = new Map<string, number>();
+  /** Logins answered, with the uuid each one gave. */
+  readonly logins: Array<{ user: string; uuid: string }> = [];
+  sloppy: boolean;
+  tokenLifetimeMs: number;
+  /** Query parameters of /events/faces/ this server does not know (ignored, as a server ignores them). */
+  ignoredParams: string[] = [];
+  private nextHookId = 1;
   maxLimit: number;
   nextPageStyle: NextPageStyle;
   withCount: boolean;
@@ -260,6 +358,8 @@ export class FakeFindFace {
     this.maxLimit = options.maxLimit ?? 1000;
     this.nextPageStyle = options.nextPageStyle ?? 'url';
     this.withCount = options.withCount ?? false;
+    this.sloppy = options.sloppy ?? false;
+    this.tokenLifetimeMs = options.tokenLifetimeMs ?? 24 * 3600 * 1000;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     this.server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
     this.server.on('connection', (socket: net.Socket) => {
@@ -373,38 +473,138 @@ export class FakeFindFace {
       send(401, { code: 'UNAUTHORIZED', desc: 'Authentication credentials were not provided.' });
       return;
     }
-    if (auth !== `Token ${this.token}`) {
-      send(401, { code: 'UNAUTHORIZED', desc: this.echoAuthorization ? `Invalid token: ${auth}` : 'Invalid token.' });
+    const given = auth.startsWith('Token ') ? auth.slice(6) : '';
+    const expires = this.issuedTokens.get(given);
+    if (given !== this.token && (expires === undefined || expires <= Date.now())) {
+      const desc = expires !== undefined ? 'Token has expired.' : this.echoAuthorization ? `Invalid token: ${auth}` : 'Invalid token.';
+      send(401, { code: 'UNAUTHORIZED', desc });
       return;
     }
     if (this.redirectTo) {
       send(301, '', { Location: this.redirectTo });
       return;
     }
-    const listOptions = (endpoint: string): ListOptions => ({
+    const listOptions = (endpoint: string, answer: ListOptions['answer']): ListOptions => ({
       maxLimit: this.maxLimit,
+      answer,
       defaultLimit: 20,
       nextPageStyle: this.nextPageStyle,
       endpoint: `${this.url}${endpoint}`,
       withCount: this.withCount,
     });
+    const hookMatch = /^\/hooks\/(\d+)\/$/.exec(url.pathname);
+    if (url.pathname === '/hooks/' || hookMatch) {
+      this.routeHooks(method, hookMatch ? Number(hookMatch[1]) : undefined, url, body, send, listOptions('/hooks/', 'prev'));
+      return;
+    }
     if (method !== 'GET') {
       send(405, { code: 'METHOD_NOT_ALLOWED', desc: `Method "${method}" not allowed.` });
       return;
     }
+    const cardMatch = /^\/cards\/humans\/(\d+)\/$/.exec(url.pathname);
+    if (cardMatch) {
+      const card = this.cards.get(Number(cardMatch[1]));
+      if (card) send(200, card);
+      else send(404, { code: 'NOT_FOUND', desc: 'No HumanCard matches the given query.' });
+      return;
+    }
     switch (url.pathname) {
-      case '/events/faces/':
-        send(200, listPage(this.events, url.searchParams, listOptions(url.pathname), (e) => eventMatches(e, url.searchParams, this.groupOfCamera)));
+      case '/events/faces/': {
+        const options = listOptions(url.pathname, 'count');
+        const effective = this.sloppy ? withoutIdBounds(url.searchParams) : new URLSearchParams(url.searchParams);
+        for (const key of this.ignoredParams) effective.delete(key);
+        const page = this.sloppy ? sloppyPage : listPage;
+        send(200, page(this.events, effective, options, (e) => eventMatches(e, effective, this.groupOfCamera)));
         return;
+      }
       case '/cameras/':
-        send(200, listPage(this.cameras, url.searchParams, listOptions(url.pathname), () => true));
+        send(200, listPage(this.cameras, url.searchParams, listOptions(url.pathname, 'prev'), () => true));
         return;
       case '/camera-groups/':
-        send(200, listPage(this.cameraGroups, url.searchParams, listOptions(url.pathname), () => true));
+        // Documented without paging: every group in one answer.
+        send(200, { results: this.cameraGroups });
         return;
       default:
         send(404, { code: 'NOT_FOUND', desc: 'Not found.' });
     }
+  }
+
+  private routeHooks(
+    method: string,
+    id: number | undefined,
+    url: URL,
+    body: string,
+    send: (status: number, payload: unknown) => void,
+    options: ListOptions,
+  ): void {
+    if (id === undefined) {
+      if (method === 'GET') {
+        send(200, listPage([...this.hooks.values()], url.searchParams, options, () => true));
+        return;
+      }
+      if (method !== 'POST') {
+        send(405, { code: 'METHOD_NOT_ALLOWED', desc: `Method "${method}" not allowed.` });
+        return;
+      }
+    }
+    const existing = id === undefined ? undefined : this.hooks.get(id);
+    if (id !== undefined && !existing) {
+      send(404, { code: 'NOT_FOUND', desc: 'No WebHook matches the given query.' });
+      return;
+    }
+    if (method === 'GET') {
+      send(200, existing);
+      return;
+    }
+    if (method === 'DELETE') {
+      this.hooks.delete(id as number);
+      send(204, '');
+      return;
+    }
+    if (method !== 'POST' && method !== 'PATCH') {
+      send(405, { code: 'METHOD_NOT_ALLOWED', desc: `Method "${method}" not allowed.` });
+      return;
+    }
+    let given: Record<string, unknown>;
+    try {
+      given = JSON.parse(body || '{}') as Record<string, unknown>;
+    } catch {
+      send(400, { code: 'BAD_PARAM', desc: 'JSON parse error' });
+      return;
+    }
+    const required = method === 'POST' ? ['name', 'active', 'url', 'filters'] : [];
+    for (const key of required) {
+      if (!(key in given)) {
+        send(400, { traceback: '', code: 'BAD_PARAM', desc: 'This field is required.', param: key });
+        return;
+      }
+    }
+    const checks: Array<[string, (v: unknown) => boolean, string]> = [
+      ['name', (v) => typeof v === 'string' && v.length >= 2 && v.length <= 100, 'Ensure this field has 2 to 100 characters.'],
+      ['active', (v) => typeof v === 'boolean', 'Must be a valid boolean.'],
+      ['url', (v) => typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v) && v.length <= 300, 'Enter a valid URL.'],
+      ['batch_size', (v) => Number.isInteger(v) && (v as number) >= 1, 'Ensure this value is greater than or equal to 1.'],
+      ['send_attempts', (v) => Number.isInteger(v) && (v as number) >= 0, 'Ensure this value is greater than or equal to 0.'],
+      ['filters', (v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'Expected a dictionary of items.'],
+    ];
+    for (const [key, ok, desc] of checks) {
+      if (key in given && !ok(given[key])) {
+        send(400, { traceback: '', code: 'BAD_PARAM', desc, param: key });
+        return;
+      }
+    }
+    const now = new Date().toISOString();
+    const writable = ['name', 'active', 'url', 'batch_size', 'send_attempts', 'filters'];
+    const fields: Item = {};
+    for (const key of writable) if (key in given) fields[key] = given[key];
+    if (existing) {
+      Object.assign(existing, fields, { modified_date: now });
+      send(200, existing);
+      return;
+    }
+    const hook: Item = { id: this.nextHookId++, batch_size: 1, send_attempts: 10, ...fields, created_by: 1, created_date: now, modified_date: now };
+    this.hooks.set(hook.id as number, hook);
+    send(201, hook);
   }
 
   private login(req: http.IncomingMessage, body: string, send: (status: number, payload: unknown) => void): void {
@@ -429,10 +629,14 @@ export class FakeFindFace {
       send(401, { code: 'UNAUTHORIZED', desc: 'Invalid username/password.' });
       return;
     }
+    const token = randomBytes(20).toString('hex');
+    const expires = Date.now() + this.tokenLifetimeMs;
+    this.issuedTokens.set(token, expires);
+    this.logins.push({ user, uuid: String(parsed.uuid) });
     send(200, {
-      token: this.token,
+      token,
       user: { id: 1, name: user, active: true },
-      token_expiration_datetime: new Date(Date.now() + 24 * 3600 * 1000).toISOString(),
+      token_expiration_datetime: new Date(expires).toISOString(),
     });
   }
 }
@@ -480,6 +684,12 @@ export class FakeEventSource {
   shuffle: ((items: Item[]) => Item[]) | undefined;
   /** When true, id_gte and friends are ignored (a server that does not know them). */
   ignoreIdFilters = false;
+  /** Behave like the public Multi mock (see sloppyPage). */
+  sloppy = false;
+  /** Query parameters the server does not know (left out before filtering, as a server ignores them). */
+  ignoredParams: string[] = [];
+  /** Answer next_page null always (the public mock does). */
+  noNextPage = false;
   private nextSeq = 0;
 
   addEvents(count: number, overrides: Record<string, unknown> = {}): Item[] {
@@ -496,16 +706,21 @@ export class FakeEventSource {
     if (options.signal?.aborted) throw new FindFaceApiError('aborted', 'GET /events/faces/: cancelled');
     const failure = this.failures.shift() ?? this.outage;
     if (failure) throw failure;
-    const effective = new URLSearchParams(params);
-    if (this.ignoreIdFilters) for (const key of ['id_gte', 'id_gt', 'id_lte', 'id_lt']) effective.delete(key);
+    let effective = new URLSearchParams(params);
+    if (this.ignoreIdFilters || this.sloppy) effective = withoutIdBounds(effective);
+    for (const key of this.ignoredParams) effective.delete(key);
+    const list: ListOptions = {
+      maxLimit: this.maxLimit,
+      answer: 'count',
+      defaultLimit: 20,
+      nextPageStyle: this.nextPageStyle,
+      endpoint: 'http://fake/events/faces/',
+      withCount: false,
+    };
+    const filter = (e: Item) => eventMatches(e, effective, (camera) => this.cameras.find((c) => c.id === camera)?.group);
     let answer: Record<string, unknown>;
     try {
-      answer = listPage(
-        this.events,
-        effective,
-        { maxLimit: this.maxLimit, defaultLimit: 20, nextPageStyle: this.nextPageStyle, endpoint: 'http://fake/events/faces/', withCount: false },
-        (e) => eventMatches(e, effective, (camera) => this.cameras.find((c) => c.id === camera)?.group),
-      );
+      answer = this.sloppy ? sloppyPage(this.events, effective, list, filter) : listPage(this.events, effective, list, filter);
     } catch (error) {
       if (error instanceof BadParam) {
         throw new FindFaceApiError('client', `GET /events/faces/: HTTP 400 Bad Request: ${error.message} (${error.param})`, 400);
@@ -514,6 +729,6 @@ export class FakeEventSource {
     }
     let results = answer.results as Item[];
     if (this.shuffle) results = this.shuffle(results);
-    return { results, nextPage: nextPageCursor(answer.next_page) };
+    return { results, nextPage: this.noNextPage ? null : nextPageCursor(answer.next_page) };
   }
 }

@@ -89,13 +89,13 @@ describe('poller: helpers', () => {
     assert.match(String(pollerOptionsProblem({ filters: { cameras: [{}] as unknown as number[] } })), /cameras/);
     assert.match(String(pollerOptionsProblem({ pageSize: 0 })), /page size/);
     assert.match(String(pollerOptionsProblem({ intervalMs: -1 })), /interval/);
-    assert.equal(pollerOptionsProblem({ filters: { cameras: [1, 2], matched: true, created_date_gte: '2024-01-01T00:00:00Z' } }), null);
+    assert.equal(pollerOptionsProblem({ filters: { cameras: [1, 2], no_match: false, created_date_gte: '2024-01-01T00:00:00Z' } }), null);
     assert.throws(() => harness({ filters: { limit: 5 } }), /limit/);
   });
 
   it('words its states', () => {
-    assert.match(statusText({ state: 'backoff', lastId: null, emitted: 0, failures: 2, waitMs: 729, error: { kind: 'network', message: 'down' } }), /retrying in 0\.7 s .*down/);
-    assert.match(statusText({ state: 'halted', lastId: null, emitted: 0, failures: 1, waitMs: 300000, error: { kind: 'auth', status: 401, message: 'x' } }), /auth error 401.*300 s/);
+    assert.match(statusText({ state: 'backoff', lastId: null, emitted: 0, excluded: 0, failures: 2, waitMs: 729, error: { kind: 'network', message: 'down' } }), /retrying in 0\.7 s .*down/);
+    assert.match(statusText({ state: 'halted', lastId: null, emitted: 0, excluded: 0, failures: 1, waitMs: 300000, error: { kind: 'auth', status: 401, message: 'x' } }), /auth error 401.*300 s/);
   });
 });
 
@@ -187,7 +187,7 @@ describe('poller: reading events', () => {
   });
 
   it('passes FindFace filters through on every request and emits what the server selects', async () => {
-    const filters = { cameras: [1, 2], matched: true, created_date_gte: '2019-04-09T12:29:25Z' };
+    const filters = { cameras: [1, 2], no_match: false, created_date_gte: '2019-04-09T12:29:25Z' };
     const h = harness({ filters });
     h.source.addEvents(4);
     h.poller.start();
@@ -196,7 +196,7 @@ describe('poller: reading events', () => {
     await h.run(1000);
     for (const call of h.source.calls) {
       assert.deepEqual(call.params.getAll('cameras'), ['1', '2']);
-      assert.equal(call.params.get('matched'), 'true');
+      assert.equal(call.params.get('no_match'), 'false');
       assert.equal(call.params.get('created_date_gte'), '2019-04-09T12:29:25Z');
     }
     const expected = added.filter((e) => e.matched === true && [1, 2].includes(e.camera as number));
@@ -405,7 +405,7 @@ describe('poller: failures', () => {
   });
 
   it('halts on errors that retrying cannot fix (400 for a bad filter)', async () => {
-    const h = harness({ startAt: 'beginning', filters: { matched: 'maybe' } });
+    const h = harness({ startAt: 'beginning', filters: { no_match: 'maybe' } });
     h.source.addEvents(1);
     h.poller.start();
     await h.run();
@@ -571,6 +571,173 @@ describe('poller: against the fake FindFace over HTTP', function () {
       assert.ok(withCursor.length > 0);
     } finally {
       // A failed assertion must not leave a poller running (mocha would never exit).
+      await Promise.all(pollers.map((p) => p.stop()));
+      client.destroy();
+      await fake.close();
+    }
+  });
+});
+
+describe('poller: servers that ignore ordering, the cursor or filters', () => {
+  const sloppy = () => {
+    const source = new FakeEventSource();
+    source.sloppy = true;
+    return source;
+  };
+
+  for (const startAt of ['beginning', 'now'] as const) {
+    it(`a mock-like server (newest first, page as offset, id_gte ignored), page size 2: every event once, oldest first (start ${startAt})`, async () => {
+      const source = sloppy();
+      const before = source.addEvents(5);
+      const h = harness({ startAt, pageSize: 2 }, source);
+      h.poller.start();
+      await h.run();
+      const later = source.addEvents(7);
+      await h.run(1000);
+      const expected = startAt === 'beginning' ? [...before, ...later] : later;
+      assert.deepEqual(h.emitted, ids(expected));
+      source.addEvents(3);
+      await h.run(1000);
+      assert.deepEqual(h.emitted, ids(startAt === 'beginning' ? source.events : source.events.slice(5)));
+      assert.ok(h.warnings.some((w) => /not list events in id order/.test(w)));
+      await h.poller.stop();
+    });
+  }
+
+  it('across a restart against the mock-like server: none twice, none skipped, oldest first', async () => {
+    const source = sloppy();
+    source.addEvents(6);
+    const store = new MemoryCursorStore();
+    const first = harness({ startAt: 'beginning', pageSize: 2 }, source, store);
+    first.poller.start();
+    await first.run();
+    await first.poller.stop();
+    source.addEvents(5);
+    const second = harness({ startAt: 'beginning', pageSize: 2 }, source, store);
+    second.poller.start();
+    await second.run();
+    await second.poller.stop();
+    assert.deepEqual([...first.emitted, ...second.emitted], ids(source.events));
+  });
+
+  it('a server that answers newest first and never gives a next page: halts with an order error instead of skipping', async () => {
+    const source = sloppy();
+    source.noNextPage = true;
+    source.addEvents(5);
+    const h = harness({ startAt: 'beginning', pageSize: 2 }, source);
+    h.poller.start();
+    await h.run();
+    assert.deepEqual(h.emitted, []);
+    assert.equal(h.poller.status.state, 'halted');
+    assert.equal(h.poller.status.error?.kind, 'order');
+    assert.match(h.poller.status.error?.message ?? '', /newest first.*cannot be read/);
+    // Fewer new events than a page: it can tell it saw them all, and emits them oldest first.
+    const fresh = new FakeEventSource();
+    fresh.sloppy = true;
+    fresh.noNextPage = true;
+    fresh.addEvents(3);
+    const ok = harness({ startAt: 'beginning', pageSize: 5 }, fresh);
+    ok.poller.start();
+    await ok.run();
+    assert.deepEqual(ok.emitted, ids(fresh.events));
+    fresh.addEvents(2);
+    await ok.run(1000);
+    assert.deepEqual(ok.emitted, ids(fresh.events));
+    await Promise.all([h.poller.stop(), ok.poller.stop()]);
+  });
+
+  it('a shuffling server with paging: reads to the last page and emits every new event once, oldest first', async () => {
+    const source = new FakeEventSource();
+    let turn = 0;
+    source.shuffle = (items) => (turn++ % 2 ? [...items].reverse() : items);
+    source.addEvents(3);
+    const h = harness({ startAt: 'now', pageSize: 3 }, source);
+    h.poller.start();
+    await h.run();
+    const added = source.addEvents(10);
+    await h.run(1000);
+    assert.deepEqual(h.emitted, ids(added));
+    await h.poller.stop();
+  });
+
+  it('in id order but id_gte ignored, more pages than a poll reads: goes on from where it stopped, never skipping', async () => {
+    const source = new FakeEventSource();
+    source.ignoreIdFilters = true;
+    source.addEvents(40);
+    const h = harness({ startAt: 'now', pageSize: 2, maxPagesPerPoll: 3 }, source);
+    h.poller.start();
+    await h.run();
+    const added = source.addEvents(4);
+    for (let i = 0; i < 20; i++) await h.run(1000);
+    assert.deepEqual(h.emitted, ids(added));
+    await h.poller.stop();
+  });
+
+  it('more new events than maxEventsPerPoll on a server out of order: halts, emits none', async () => {
+    const source = sloppy();
+    source.addEvents(30);
+    const h = harness({ startAt: 'beginning', pageSize: 5, maxEventsPerPoll: 12 }, source);
+    h.poller.start();
+    await h.run();
+    assert.deepEqual(h.emitted, []);
+    assert.equal(h.poller.status.error?.kind, 'order');
+    assert.match(h.poller.status.error?.message ?? '', /not list events in id order.*none are emitted/);
+    await h.poller.stop();
+  });
+
+  it('never emits an event the local re-check excludes (a server ignoring no_match): the cursor moves past it, with one warning', async () => {
+    const source = new FakeEventSource();
+    source.ignoredParams = ['no_match'];
+    source.addEvents(10);
+    const h = harness({ startAt: 'beginning', filters: { no_match: false }, select: (event) => (event.matched === true ? null : 'no_match') }, source);
+    h.poller.start();
+    await h.run();
+    assert.deepEqual(h.emitted, ids(source.events.filter((e) => e.matched === true)));
+    assert.equal(h.poller.status.excluded, 5);
+    assert.equal(h.warnings.filter((w) => /does not match "no_match"/.test(w)).length, 1);
+    assert.equal(h.store.cursor?.lastId, source.events[9].id);
+    await h.poller.stop();
+  });
+});
+
+describe('poller: against the sloppy fake FindFace over HTTP', function () {
+  this.timeout(10000);
+
+  it('every event once, oldest first, never an unmatched face for no_match=false, across a restart', async () => {
+    const fake = await FakeFindFace.start({ sloppy: true });
+    const client = new FindFaceClient({ baseUrl: fake.url, token: fake.token, timeoutMs: 1000 });
+    const store = new MemoryCursorStore();
+    const emitted: Array<Record<string, unknown>> = [];
+    const options = {
+      source: client,
+      store,
+      intervalMs: 20,
+      pageSize: 3,
+      startAt: 'beginning' as const,
+      filters: { no_match: false },
+      onEvent: (event: Record<string, unknown>) => {
+        emitted.push(event);
+      },
+    };
+    const pollers: Poller[] = [];
+    try {
+      fake.addEvents(10);
+      const first = new Poller(options);
+      pollers.push(first);
+      first.start();
+      await waitFor(() => emitted.length === 5, 3000, '5 matched events');
+      await first.stop();
+      fake.addEvents(6);
+      const second = new Poller(options);
+      pollers.push(second);
+      second.start();
+      await waitFor(() => emitted.length === 8, 3000, '8 matched events');
+      await second.stop();
+      assert.deepEqual(ids(emitted), ids(fake.events.filter((e) => e.matched === true)));
+      // The fake honours no_match; the proof that a server ignoring it changes nothing is the unit test above.
+      assert.ok(emitted.every((e) => e.matched === true));
+      assert.ok(fake.requestsTo('/events/faces/').every((r) => r.query.get('no_match') === 'false' || r.query.get('ordering') === '-id'));
+    } finally {
       await Promise.all(pollers.map((p) => p.stop()));
       client.destroy();
       await fake.close();

@@ -129,6 +129,17 @@ export interface PollerOptions {
   /** Pages read in one poll before yielding (default 50); the rest is read at once afterwards. */
   maxPagesPerPoll?: number;
   /**
+   * On a server that does not list in id order, the most new events one poll
+   * may hold to emit them oldest first (default 10000); more halts the poller
+   * with an `order` error rather than skip any.
+   */
+  maxEventsPerPoll?: number;
+  /**
+   * The local re-check of the filters: the name of the first one the event
+   * fails (it is not emitted, the cursor moves past it), or null to emit it.
+   */
+  select?(event: FaceEvent): string | null;
+  /**
    * FindFace's own query parameters, passed through (e.g.
    * `{cameras: [1, 2], camera_groups: [3], matched: true, created_date_gte: '2024-01-01T00:00:00Z'}`).
    * RESERVED_PARAMS are not allowed.
@@ -159,7 +170,8 @@ export type PollerState =
   | 'stopped';
 
 export interface PollerError {
-  kind: ApiErrorKind | 'emit' | 'internal';
+  /** `order`: the server's ordering or paging cannot be read without skipping (see Poller.drain). */
+  kind: ApiErrorKind | 'emit' | 'order' | 'internal';
   status?: number;
   message: string;
 }
@@ -170,6 +182,8 @@ export interface PollerStatus {
   lastId: string | null | undefined;
   /** Events emitted since start(). */
   emitted: number;
+  /** Events the server sent that the local re-check of the filters held back, since start(). */
+  excluded: number;
   /** Consecutive failed polls. */
   failures: number;
   /** For waiting/backoff/halted: ms until the next poll. */
@@ -182,6 +196,7 @@ const DEFAULTS = {
   intervalMs: 5000,
   pageSize: 100,
   maxPagesPerPoll: 50,
+  maxEventsPerPoll: 10000,
   haltRetryMs: 300000,
 };
 
@@ -193,6 +208,7 @@ export function pollerOptionsProblem(options: Partial<PollerOptions>): string | 
   const wholePositive = (value: unknown) => value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value > 0);
   if (!wholePositive(options.pageSize)) return 'the page size must be a whole number above 0';
   if (!wholePositive(options.maxPagesPerPoll)) return 'maxPagesPerPoll must be a whole number above 0';
+  if (!wholePositive(options.maxEventsPerPoll)) return 'maxEventsPerPoll must be a whole number above 0';
   if (options.startAt !== undefined && options.startAt !== 'now' && options.startAt !== 'beginning') {
     return 'startAt must be "now" or "beginning"';
   }
@@ -272,6 +288,12 @@ export class Poller {
   private running: Promise<void> | undefined;
   private abort: AbortController | undefined;
   private again = false;
+  /** Where the next poll goes on, for a server that lists in id order but ignores id_gte. */
+  private resumePage: string | undefined;
+  private readonly maxEventsPerPoll: number;
+  private excluded = 0;
+  private readonly exclusionWarned = new Set<string>();
+  private orderWarned = false;
   private started = false;
   private stopped = false;
 
@@ -287,13 +309,14 @@ export class Poller {
     this.intervalMs = options.intervalMs ?? DEFAULTS.intervalMs;
     this.pageSize = options.pageSize ?? DEFAULTS.pageSize;
     this.maxPagesPerPoll = options.maxPagesPerPoll ?? DEFAULTS.maxPagesPerPoll;
+    this.maxEventsPerPoll = options.maxEventsPerPoll ?? DEFAULTS.maxEventsPerPoll;
     this.haltRetryMs = options.haltRetryMs ?? DEFAULTS.haltRetryMs;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.filters = { ...(options.filters ?? {}) };
   }
 
   get status(): PollerStatus {
-    const status: PollerStatus = { state: this.state, lastId: this.lastId, emitted: this.emitted, failures: this.failures };
+    const status: PollerStatus = { state: this.state, lastId: this.lastId, emitted: this.emitted, excluded: this.excluded, failures: this.failures };
     if (this.waitMs !== undefined && (this.state === 'waiting' || this.state === 'backoff' || this.state === 'halted')) status.waitMs = this.waitMs;
     if (this.error && (this.state === 'backoff' || this.state === 'halted')) status.error = { ...this.error };
     return status;
@@ -434,58 +457,154 @@ export class Poller {
     await this.save();
   }
 
-  /** Reads pages until the last one (false) or the per-poll cap (true: more to read). */
+  /**
+   * One poll's reading: pages until the poller is sure it holds every event
+   * newer than the cursor (or, on a server proven to list in id order, the
+   * oldest maxPagesPerPoll pages of them), then emits them oldest first.
+   * Answers true when more is to be read at once.
+   *
+   * Nothing is emitted before the reading ends, so a server whose order only
+   * shows on a later page (newest first, `page` as an offset, `ordering` or
+   * `id_gte` ignored) cannot make an event come out of order or be passed
+   * over. What the reading proves:
+   * - ascending (every id read greater than the one before): the events read
+   *   are the oldest new ones, whatever is left comes in the next poll;
+   * - descending within each page, pages newest first: reading stops once an
+   *   id at or below the cursor shows (everything after is older);
+   * - anything else: the reading goes to the last page.
+   * When it cannot be sure (the listing stops early, or more than
+   * maxEventsPerPoll events would have to be held) the poll fails with an
+   * `order` error that says why, and nothing of it is emitted.
+   */
   private async drain(signal: AbortSignal): Promise<boolean> {
+    const cursor = this.lastId ?? null;
     const query: Query = { ...this.filters, ordering: 'id', limit: this.pageSize };
-    if (this.lastId) query.id_gte = this.lastId;
-    let pageCursor: string | null = null;
-    for (let pages = 0; pages < this.maxPagesPerPoll; pages++) {
+    if (cursor) query.id_gte = cursor;
+    const fresh = new Map<string, RawEvent>();
+    const seenPages = new Set<string>();
+    let pageCursor: string | null = this.resumePage ?? null;
+    this.resumePage = undefined;
+    let previous: string | undefined;
+    let ascending = true;
+    let pagesDescending = true;
+    let previousHead: string | undefined;
+    let reachedCursor = false;
+    let belowCursor = false;
+    let read = 0;
+    let fullLastPage = false;
+    for (let pages = 0; ; pages++) {
       const page: Page<RawEvent> = await this.source.listEvents(query, pageCursor, { signal });
       if (this.stopped) return false;
-      await this.emitPage(page.results);
-      if (this.stopped || !page.nextPage || page.nextPage === pageCursor) return false;
-      pageCursor = page.nextPage;
+      let pageHead: string | undefined;
+      let pagePrevious: string | undefined;
+      for (const event of page.results) {
+        const key = idKey(event.id);
+        if (key === null) {
+          this.warn(`skipped an event without a usable id (${JSON.stringify(event.id) ?? 'none'})`);
+          continue;
+        }
+        read++;
+        if (previous !== undefined && compareIds(key, previous) <= 0) ascending = false;
+        if (pagePrevious !== undefined && compareIds(key, pagePrevious) > 0) pagesDescending = false;
+        if (pageHead === undefined) pageHead = key;
+        previous = key;
+        pagePrevious = key;
+        if (cursor !== null && compareIds(key, cursor) <= 0) {
+          reachedCursor = true;
+          if (compareIds(key, cursor) < 0) belowCursor = true;
+          continue;
+        }
+        if (!fresh.has(key)) fresh.set(key, event);
+      }
+      if (pageHead !== undefined && previousHead !== undefined && compareIds(pageHead, previousHead) > 0) pagesDescending = false;
+      if (pageHead !== undefined) previousHead = pageHead;
+      fullLastPage = page.results.length >= this.pageSize;
+      const next = page.nextPage;
+      const ended = !next || next === pageCursor || seenPages.has(next);
+      const provenAscending = ascending && read >= 2;
+      const provenDescending = !ascending && pagesDescending;
+      if (ended) {
+        if (fullLastPage && read >= 2 && !ascending && !reachedCursor) {
+          // A full page and no next one, not in id order: older new events may
+          // be there that this server will not list.
+          throw new OrderError(
+            `the server lists events newest first (it ignores ordering=id${cursor ? ' and id_gte' : ''}) and gives no next page after a full page of ${page.results.length}: ` +
+              `events between the last one emitted (${cursor ?? 'none yet'}) and ${lowest(fresh) ?? 'the oldest listed'} cannot be read, so none are emitted (raise the page size, or fix the server's paging)`,
+          );
+        }
+        if (provenAscending && belowCursor) {
+          if (fresh.size === 0 && fullLastPage && !pageCursor) {
+            throw new OrderError(
+              `the server ignores id_gte and gives no next page after a full page of ${page.results.length} old events: newer events cannot be reached (raise the page size, or fix the server's paging)`,
+            );
+          }
+          // In id order but id_gte ignored: the next poll starts from this last page, not from the oldest event.
+          this.resumePage = pageCursor ?? undefined;
+        }
+        break;
+      }
+      seenPages.add(next);
+      if (provenDescending && reachedCursor) break;
+      if (provenAscending && pages + 1 >= this.maxPagesPerPoll) {
+        // The oldest new events are read; the rest follows at once. A server that
+        // ignores id_gte would list the old ones again: go on from this page instead.
+        if (belowCursor) this.resumePage = next;
+        await this.emitAll(fresh);
+        return true;
+      }
+      if (fresh.size > this.maxEventsPerPoll || pages + 1 >= this.maxPagesPerPoll * 20) {
+        throw new OrderError(
+          `the server does not list events in id order (it ignores ordering=id${cursor ? ' or id_gte' : ''}) and more than ${fresh.size} new events would have to be held to emit them oldest first: none are emitted (narrow pollFilters, or fix the server's ordering)`,
+        );
+      }
+      pageCursor = next;
     }
-    return true;
+    if (!ascending && !this.orderWarned) {
+      this.orderWarned = true;
+      this.warn('the server does not list events in id order (ordering=id is ignored): each poll reads until it reaches events already emitted, then emits the new ones oldest first');
+    }
+    await this.emitAll(fresh);
+    return false;
   }
 
-  /** Emits the page's new events in id order, then saves the cursor. */
-  private async emitPage(results: RawEvent[]): Promise<void> {
-    const fresh: Array<{ key: string; event: RawEvent }> = [];
-    const last = this.lastId;
-    for (const event of results) {
-      const key = idKey(event.id);
-      if (key === null) {
-        this.warn(`skipped an event without a usable id (${JSON.stringify(event.id) ?? 'none'})`);
-        continue;
-      }
-      if (last && compareIds(key, last) <= 0) continue;
-      fresh.push({ key, event });
-    }
-    fresh.sort((a, b) => compareIds(a.key, b.key));
-    let progressed = false;
+  /** Emits `fresh` in id order (the local selection first), saving the cursor every page and at the end. */
+  private async emitAll(fresh: Map<string, RawEvent>): Promise<void> {
+    const ordered = [...fresh.entries()].sort((a, b) => compareIds(a[0], b[0]));
+    let unsaved = 0;
     try {
-      let previous: string | undefined;
-      for (const { key, event } of fresh) {
+      for (const [key, event] of ordered) {
         if (this.stopped) break;
-        if (key === previous) continue;
-        previous = key;
         const problem = eventProblem(event);
         if (problem) {
           this.warn(`skipped event ${key}: it ${problem}`);
         } else {
-          try {
-            await this.options.onEvent(event as FaceEvent);
-          } catch (error) {
-            throw new EmitError((error as Error)?.message ?? String(error));
+          const failing = this.options.select ? this.options.select(event as FaceEvent) : null;
+          if (failing !== null) {
+            this.excluded++;
+            if (!this.exclusionWarned.has(failing)) {
+              this.exclusionWarned.add(failing);
+              this.warn(
+                `the server sent event ${key}, which does not match "${failing}" of pollFilters (it may ignore that parameter): such events are not emitted`,
+              );
+            }
+          } else {
+            try {
+              await this.options.onEvent(event as FaceEvent);
+            } catch (error) {
+              throw new EmitError((error as Error)?.message ?? String(error));
+            }
+            this.emitted++;
           }
-          this.emitted++;
         }
         this.lastId = key;
-        progressed = true;
+        unsaved++;
+        if (unsaved >= this.pageSize) {
+          unsaved = 0;
+          await this.save();
+        }
       }
     } finally {
-      if (progressed) await this.save();
+      if (unsaved > 0) await this.save();
     }
   }
 
@@ -498,6 +617,21 @@ export class Poller {
       // The position in memory still prevents duplicates until a restart.
       this.warn(`cannot save the position (last id ${cursor.lastId}): ${(error as Error)?.message ?? String(error)}`);
     }
+  }
+}
+
+/** The lowest id among `events`' keys, or undefined. */
+function lowest(events: Map<string, RawEvent>): string | undefined {
+  let low: string | undefined;
+  for (const key of events.keys()) if (low === undefined || compareIds(key, low) < 0) low = key;
+  return low;
+}
+
+/** The server's ordering or paging keeps the poller from emitting every event once, oldest first. */
+class OrderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OrderError';
   }
 }
 
@@ -515,5 +649,6 @@ function toPollerError(error: unknown): PollerError {
     return result;
   }
   if (error instanceof EmitError) return { kind: 'emit', message: `emitting an event failed: ${error.message}` };
+  if (error instanceof OrderError) return { kind: 'order', message: error.message };
   return { kind: 'internal', message: (error as Error)?.message ?? String(error) };
 }
