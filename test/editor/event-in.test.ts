@@ -33,11 +33,7 @@ describe('editor: the face event source dialog', function () {
   before(async function () {
     this.timeout(120000);
     session = await editorSession();
-    const state = (await session.typeStates()).get(TYPE);
-    if (!state?.registered) {
-      this.test!.parent!.title += ` (pending: ${state?.reason})`;
-      this.skip();
-    }
+    await session.requireRegistered(TYPE);
     page = await session.editorPage();
     id = await dragFromPalette(page, TYPE, { x: 260, y: 140 });
   });

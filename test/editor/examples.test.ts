@@ -7,8 +7,8 @@ import fs from 'fs';
 import path from 'path';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../support/node-red-process';
-import { sleep, waitFor } from '../support/wait';
-import { deployFromEditor, editorSession, EditorSession, hideNotifications, importExample, listExamples, MODULE, TypeState } from './support/editor';
+import { waitFor } from '../support/wait';
+import { deployFromEditor, editorSession, EditorSession, hideNotifications, importExample, listExamples, MODULE, UI_TIMEOUT_MS } from './support/editor';
 
 declare const RED: any;
 
@@ -30,13 +30,11 @@ describe('editor: the example flows, through Import › Examples', function () {
   this.timeout(90000);
   let session: EditorSession;
   let page: Page;
-  let states: Map<string, TypeState>;
   let tab: string | undefined;
 
   before(async function () {
     this.timeout(120000);
     session = await editorSession();
-    states = await session.typeStates();
     page = await session.editorPage();
   });
 
@@ -62,13 +60,7 @@ describe('editor: the example flows, through Import › Examples', function () {
     const name = file.replace(/\.json$/, '');
     it(`${name}: imports, deploys with no error in the log, and shows its results in the debug sidebar`, async function () {
       const flow = JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as Array<{ id: string; type: string; name?: string }>;
-      for (const type of new Set(flow.map((n) => n.type).filter((t) => t.startsWith('findface-')))) {
-        const state = states.get(type);
-        if (!state?.registered) {
-          this.test!.title += ` (pending: ${state?.reason ?? `${type} is unknown`})`;
-          this.skip();
-        }
-      }
+      await session.requireRegistered(...new Set(flow.map((n) => n.type).filter((t) => t.startsWith('findface-'))));
       const mark = session.logMark();
       tab = await importExample(page, MODULE, name);
       const imported = (await page.evaluate(
@@ -123,11 +115,10 @@ describe('editor: the example flows, through Import › Examples', function () {
       for (const debugName of names) {
         await waitFor(
           async () => (await page.locator('.red-ui-debug-msg-name', { hasText: `: ${debugName}` }).count()) > 0,
-          20000,
+          UI_TIMEOUT_MS,
           `a message from the debug node "${debugName}" in the debug sidebar`,
         );
       }
-      await sleep(500);
       await hideNotifications(page);
       await session.screenshot(`example-${name}`);
       assert.deepEqual(session.errorLinesSince(mark), []);

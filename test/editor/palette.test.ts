@@ -1,8 +1,8 @@
 // The package's nodes in the Node-RED editor, in a real browser: palette
 // category and labels, a real mouse drag from the palette, the edit dialog
 // opened by double-click and closed with Done, and a deploy with no error in
-// the log. Every test runs for each of our node types that Node-RED has
-// registered; a type not registered yet is pending, with the reason.
+// the log. Every test runs for each of our node types; a type Node-RED has
+// not registered fails, with the reason.
 import assert from 'assert/strict';
 import type { Page } from 'playwright-core';
 import {
@@ -12,11 +12,13 @@ import {
   editorSession,
   hasErrorBadge,
   EditorSession,
+  importNodes,
   nodeView,
-  openEditDialog,
+  openEditDialogByDoubleClick,
   PALETTE_LABELS,
   paletteNode,
-  TypeState,
+  waitForStatus,
+  workspaceLabel,
 } from './support/editor';
 
 declare const RED: any;
@@ -51,7 +53,6 @@ describe('editor: the findface palette', function () {
   this.timeout(60000);
   let session: EditorSession;
   let page: Page;
-  let states: Map<string, TypeState>;
   const dropped = new Map<string, string>();
   let logMark = 0;
 
@@ -59,17 +60,8 @@ describe('editor: the findface palette', function () {
     this.timeout(120000);
     session = await editorSession();
     page = await session.editorPage();
-    states = await session.typeStates();
     logMark = session.logMark();
   });
-
-  function requireRegistered(context: Mocha.Context, type: string): void {
-    const state = states.get(type);
-    if (!state?.registered) {
-      context.test!.title += ` (pending: ${state?.reason ?? 'unknown type'})`;
-      context.skip();
-    }
-  }
 
   it('has the findface category', async () => {
     const header = page.locator('#red-ui-palette-header-findface, #red-ui-palette-container-findface .red-ui-palette-header').first();
@@ -79,8 +71,8 @@ describe('editor: the findface palette', function () {
 
   for (const [type, label] of Object.entries(PALETTE_LABELS)) {
     describe(type, () => {
-      it(`is in the palette under findface, labelled "${label}"`, async function () {
-        requireRegistered(this, type);
+      it(`is registered by Node-RED, in the palette under findface, labelled "${label}"`, async function () {
+        await session.requireRegistered(type);
         const node = page.locator(`#red-ui-palette-findface .red-ui-palette-node[data-palette-type="${type}"]`);
         assert.equal(await node.count(), 1, `${type} is not in the findface category`);
         assert.equal(await node.getAttribute('data-palette-label'), label);
@@ -89,7 +81,6 @@ describe('editor: the findface palette', function () {
       });
 
       it('shows the icon it declares (not the editor\'s fallback)', async function () {
-        requireRegistered(this, type);
         const declared: string = await page.evaluate((t) => {
           const icon = RED.nodes.getType(t).icon;
           return typeof icon === 'function' ? icon.call({ _def: RED.nodes.getType(t) }) : icon;
@@ -105,33 +96,24 @@ describe('editor: the findface palette', function () {
       });
 
       it('accepts a node saved earlier (first release, or the contract\'s properties alone) as valid', async function () {
-        requireRegistered(this, type);
         for (const saved of savedEarlier[type] ?? []) {
-          const result = (await page.evaluate(
-            ({ t, props }) => {
-              const name = `saved-earlier-${Math.random()}`;
-              RED.nodes.import([{ id: 'e0e0e0e0e0e0e0e0', type: t, z: RED.workspaces.active(), x: 600, y: 500, wires: [], ...props, name }], {
-                generateIds: true,
-              });
-              const node = RED.nodes.filterNodes({ type: t }).find((n: any) => n.name === name);
-              RED.editor.validateNode(node);
-              const outcome = { valid: node.valid !== false, errors: node.validationErrors ?? [] };
-              RED.nodes.remove(node.id);
-              RED.view.redraw(true);
-              return outcome;
-            },
-            { t: type, props: saved },
-          )) as { valid: boolean; errors: string[] };
+          const [id] = await importNodes(page, [{ type, ...saved }]);
+          const result = (await page.evaluate((nodeId) => {
+            const node = RED.nodes.node(nodeId);
+            const outcome = { valid: node.valid !== false, errors: node.validationErrors ?? [] };
+            RED.nodes.remove(nodeId);
+            RED.view.redraw(true);
+            return outcome;
+          }, id)) as { valid: boolean; errors: string[] };
           assert.ok(result.valid, `${type} ${JSON.stringify(saved)} is invalid: ${result.errors.join(', ')}`);
         }
       });
 
       it('can be dragged onto the workspace, edited (double-click) and closed with Done', async function () {
-        requireRegistered(this, type);
         const index = Object.keys(PALETTE_LABELS).indexOf(type);
         const id = await dragFromPalette(page, type, { x: 200 + 220 * index, y: 120 + 60 * index });
         dropped.set(type, id);
-        const dialog = await openEditDialog(page, id);
+        const dialog = await openEditDialogByDoubleClick(page, id);
         await fillRequired[type](page, session);
         const name = `my ${label}`;
         await dialog.locator('#node-input-name').fill(name);
@@ -140,8 +122,7 @@ describe('editor: the findface palette', function () {
         const view = await nodeView(page, id);
         assert.equal(view.props.name, name);
         assert.equal(view.valid, true, `${type} with its defaults is invalid`);
-        const shownLabel = await page.locator(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-label`).textContent();
-        assert.equal(shownLabel?.trim(), name);
+        assert.equal(await workspaceLabel(page, id), name);
         assert.equal(await hasErrorBadge(page, id), false, 'the node shows the red triangle of an invalid node');
       });
     });
@@ -149,8 +130,8 @@ describe('editor: the findface palette', function () {
 
   // Mocha runs a suite's own tests before its nested suites: this one comes last.
   describe('all of them', () => {
-    it('deploys the dropped nodes, with no error in the log', async function () {
-      if (dropped.size === 0) this.skip();
+    it('deploys the dropped nodes, which start healthy (green status), with no error in the log', async function () {
+      assert.equal(dropped.size, Object.keys(PALETTE_LABELS).length, 'not every type was dropped onto the workspace');
       await deployFromEditor(session);
       const flows = (await (await fetch(`${session.nodeRed.url}/flows`)).json()) as Array<{ id: string; type: string; name?: string }>;
       for (const [type, id] of dropped) {
@@ -159,8 +140,8 @@ describe('editor: the findface palette', function () {
         assert.equal(saved.type, type);
         assert.equal(saved.name, `my ${PALETTE_LABELS[type]}`);
       }
-      // Let the nodes start (a webhook opens its queue, a source its route) before reading the log.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Started: a webhook has opened its queue, a source its route, a filter its filter.
+      for (const [type, id] of dropped) await waitForStatus(page, id, (status) => status.fill === 'green', `${type} to show a green status`);
       assert.deepEqual(session.errorLinesSince(logMark), []);
     });
   });

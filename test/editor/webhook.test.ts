@@ -74,11 +74,7 @@ describe('editor: the webhook dialog', function () {
   before(async function () {
     this.timeout(120000);
     session = await editorSession();
-    const state = (await session.typeStates()).get(TYPE);
-    if (!state?.registered) {
-      this.test!.parent!.title += ` (pending: ${state?.reason})`;
-      this.skip();
-    }
+    await session.requireRegistered(TYPE);
     receiver = await startReceiver();
     page = await session.editorPage();
     id = await dragFromPalette(page, TYPE, { x: 320, y: 200 });
