@@ -705,3 +705,145 @@ describe('webhook sender', () => {
     });
   });
 });
+
+describe('webhook sender with maxInFlight > 1', () => {
+  /** Stops with requests on the wire: the fake clock must run for the grace timer. */
+  const stopNow = async (h: ReturnType<typeof harness>) => {
+    const stopping = h.sender.stop(0);
+    await h.tick(1);
+    await stopping;
+  };
+  /** The requests not yet answered or aborted. */
+  const open = (requests: Request[], answered: Set<Request>) => requests.filter((r) => !answered.has(r) && !r.signal.aborted);
+
+  it('keeps up to maxInFlight batches on the wire, never more', async () => {
+    const h = harness({ maxInFlight: 4, batchSize: 2 }, () => undefined);
+    h.sender.start();
+    await h.sender.enqueue(Array.from({ length: 20 }, (_, i) => ev(i)));
+    await h.flush();
+    assert.equal(h.requests.length, 4);
+    assert.deepEqual(h.requests.map((r) => r.body.map((e) => (e as { id: number }).id)), [[0, 1], [2, 3], [4, 5], [6, 7]]);
+    h.requests[0].resolve({ status: 200, headers: {} });
+    await h.flush();
+    assert.equal(h.requests.length, 5, 'a settled head makes room for one more');
+    assert.deepEqual(h.requests[4].body.map((e) => (e as { id: number }).id), [8, 9]);
+    await stopNow(h);
+  });
+
+  it('acknowledges only the contiguous prefix of settled batches', async () => {
+    const h = harness({ maxInFlight: 3 }, () => undefined);
+    h.sender.start();
+    await h.sender.enqueue([ev('a'), ev('b'), ev('c'), ev('d')]);
+    await h.flush();
+    assert.equal(h.requests.length, 3);
+    h.requests[1].resolve({ status: 200, headers: {} });
+    h.requests[2].resolve({ status: 200, headers: {} });
+    await h.flush();
+    assert.equal(h.queue.length, 4, 'b and c are delivered but wait behind a');
+    assert.equal(h.delivered.length, 0, 'reported once they leave the queue');
+    assert.equal(h.requests.length, 3, 'the window still holds a, b and c');
+    h.requests[0].resolve({ status: 200, headers: {} });
+    await h.flush();
+    assert.equal(h.queue.length, 1, 'a, b and c left together');
+    assert.deepEqual(h.delivered.map((d) => d.ids).sort(), [['a'], ['b'], ['c']]);
+    assert.equal(h.requests.length, 4);
+    await stopNow(h);
+  });
+
+  it('pauses new batches during a backoff; the ones on the wire go on', async () => {
+    const answered = new Set<Request>();
+    const h = harness({ maxInFlight: 3 }, () => undefined);
+    h.sender.start();
+    await h.sender.enqueue(Array.from({ length: 10 }, (_, i) => ev(i)));
+    await h.flush();
+    h.requests[0].reject(refused());
+    answered.add(h.requests[0]);
+    await h.flush();
+    assert.equal(h.sender.status.state, 'backoff');
+    h.requests[1].resolve({ status: 200, headers: {} });
+    answered.add(h.requests[1]);
+    await h.flush();
+    assert.equal(h.requests.length, 3, 'no new batch while a failure backs off');
+    await h.tick(270);
+    // The failed batch is sent again; the window (0 on the wire again, 1 delivered behind it, 2) is full.
+    assert.equal(h.requests.length, 4);
+    assert.equal((h.requests[3].body[0] as { id: number }).id, 0);
+    assert.equal(open(h.requests, answered).length, 2);
+    h.requests[3].resolve({ status: 200, headers: {} });
+    answered.add(h.requests[3]);
+    await h.flush();
+    assert.equal(h.queue.length, 8, '0 and 1 left the queue together');
+    assert.equal(open(h.requests, answered).length, 3, 'the window fills up again');
+    await stopNow(h);
+  });
+
+  it('after a stop at most the window is sent again, and every event arrives', async () => {
+    const h = harness({ maxInFlight: 8, batchSize: 5 }, () => undefined);
+    h.sender.start();
+    await h.sender.enqueue(Array.from({ length: 100 }, (_, i) => ev(i)));
+    await h.flush();
+    // Answer every other request: the window holds settled batches behind unsettled ones.
+    h.requests.forEach((r, i) => i % 2 === 1 && r.resolve({ status: 200, headers: {} }));
+    await h.flush();
+    await stopNow(h);
+    assert.equal(h.queue.length, 100, 'nothing left the queue: its head batch was never answered');
+    const sent = new Set(h.requests.flatMap((r) => r.body.map((e) => (e as { id: number }).id)));
+    assert.ok(sent.size <= 8 * 5, 'the window bounds what went out');
+
+    const again = harness({ maxInFlight: 8, batchSize: 5, queue: h.queue }, ok);
+    again.sender.start();
+    await again.tick(1000);
+    assert.deepEqual(again.delivered.flatMap((d) => d.ids).sort((a, b) => Number(a) - Number(b)), Array.from({ length: 100 }, (_, i) => i));
+    assert.equal(again.queue.length, 0);
+    await again.sender.stop();
+    assert.equal(again.fake.countTimers(), 0);
+  });
+
+  it('property: every event delivered or given up exactly once; the unacknowledged records never exceed the window', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 8 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.record({ count: fc.integer({ min: 1, max: 12 }), gap: fc.integer({ min: 0, max: 300 }) }), { maxLength: 12 }),
+        fc.array(fc.record({ outcome: fc.constantFrom('ok', 'instant', 'refused', '500', '400', 'slow'), delay: fc.integer({ min: 0, max: 200 }) }), { maxLength: 60 }),
+        async (maxInFlight, batchSize, arrivals, outcomes) => {
+          const script = [...outcomes];
+          let h!: ReturnType<typeof harness>;
+          let maxUnacked = 0;
+          h = harness({ maxInFlight, batchSize, maxAttempts: 0, timeoutMs: 1000 }, (r) => {
+            const { outcome, delay } = script.shift() ?? { outcome: 'ok', delay: 0 };
+            if (outcome === 'slow') return; // the timeout aborts it
+            if (outcome === 'instant') return ok(r); // answered before the transport returns
+            h.fake.setTimeout(() => {
+              if (outcome === 'ok') ok(r);
+              else if (outcome === 'refused') r.reject(refused());
+              else if (outcome === '500') status(500)(r);
+              else status(400)(r);
+            }, delay);
+          });
+          const settledIds = () => new Set([...h.delivered.flatMap((d) => d.ids), ...h.givenUp.flatMap((g) => g.ids)]);
+          h.sender.start();
+          let id = 0;
+          for (const { count, gap } of arrivals) {
+            await h.sender.enqueue(Array.from({ length: count }, () => ev(id++)));
+            for (let t = 0; t < gap; t += 50) {
+              await h.tick(Math.min(50, gap - t));
+              // Of what went out, what has not left the queue is at most maxInFlight batches.
+              const sentNotAcked = new Set(h.requests.flatMap((r) => r.body.map((e) => (e as { id: number }).id)).filter((x) => !settledIds().has(x)));
+              maxUnacked = Math.max(maxUnacked, sentNotAcked.size);
+            }
+          }
+          await h.tick(3600e3);
+          const all = [...h.delivered.flatMap((d) => d.ids), ...h.givenUp.flatMap((g) => g.ids)].sort((a, b) => Number(a) - Number(b));
+          assert.deepEqual(all, Array.from({ length: id }, (_, i) => i));
+          assert.ok(maxUnacked <= maxInFlight * batchSize, `${maxUnacked} sent and unacknowledged > ${maxInFlight} × ${batchSize}`);
+          assert.ok(h.requests.every((r) => r.body.length >= 1 && r.body.length <= batchSize));
+          assert.equal(h.queue.length, 0);
+          await h.sender.stop();
+          assert.equal(h.fake.countTimers(), 0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

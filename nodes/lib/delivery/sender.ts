@@ -1,10 +1,21 @@
 // The webhook sender: FindFace's WebhookUpdaterService as a pure send loop.
-// Events wait in an EventQueue; one request is in flight at a time, carrying
-// the oldest `batchSize` payloads, in arrival order, as a JSON array. A failed
-// request is retried after FindFace's backoff until it succeeds or
-// `maxAttempts` is reached (the batch is then given up); the batch leaves the
-// queue only after that (at-least-once). No Node-RED import: the node wires
-// the transport (an HTTP POST), the queue, the clock and the hooks.
+// Events wait in an EventQueue; by default one request is in flight at a
+// time, carrying the oldest `batchSize` payloads, in arrival order, as a JSON
+// array. A failed request is retried after FindFace's backoff until it
+// succeeds or `maxAttempts` is reached (the batch is then given up); the
+// batch leaves the queue only after that (at-least-once).
+//
+// With `maxInFlight` N > 1, up to N batches are on the wire at once (the
+// window): batch k is the queue's records after those of batches 0..k-1. The
+// queue is acknowledged only over the contiguous prefix of settled batches
+// (delivered or given up), so after a crash at most the N batches of the
+// window are sent again; a batch delivered while an older one still retries
+// waits in the window, unacknowledged. Order between batches is then not
+// kept. A failure's backoff pauses the dispatch of new batches (the ones on
+// the wire go on). N = 1 is FindFace's behaviour: one request, strict order.
+//
+// No Node-RED import: the node wires the transport (an HTTP POST), the
+// queue, the clock and the hooks.
 import { Clock, systemClock } from '../common/clock';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffSeconds, formatSeconds, parseRetryAfter } from './backoff';
 import { eventIdOfJson, jsonArray } from './json-records';
@@ -86,6 +97,8 @@ export interface SenderOptions {
   lingerMs?: number;
   /** Per request, ms; 0 = none. Default 10000. */
   timeoutMs?: number;
+  /** Batches on the wire at once; default 1 (strict order). */
+  maxInFlight?: number;
   backoff?: BackoffOptions;
   /** Attempts per batch before it is given up; 0 = forever. Default 10. */
   maxAttempts?: number;
@@ -197,6 +210,28 @@ interface Batch {
   body: Buffer;
 }
 
+/** A batch of the window: dispatched, not yet acknowledged. */
+interface Flight {
+  batch: Batch;
+  /** Delivered or given up: may leave the queue once every older flight has too. */
+  settled: boolean;
+  /** Waiting out a backoff (pauses the dispatch of new batches). */
+  backingOff: boolean;
+  /** The request on the wire, if any. */
+  request?: { controller: AbortController; done: Promise<unknown> };
+  /** Resolves when this flight's delivery loop ends. */
+  finished?: Promise<void>;
+  /** Resolves true once the flight's records have left the queue, false if the sender stopped first. */
+  leftQueue: Promise<boolean>;
+  resolveLeftQueue: (acked: boolean) => void;
+}
+
+function newFlight(batch: Batch): Flight {
+  let resolveLeftQueue!: (acked: boolean) => void;
+  const leftQueue = new Promise<boolean>((resolve) => (resolveLeftQueue = resolve));
+  return { batch, settled: false, backingOff: false, leftQueue, resolveLeftQueue };
+}
+
 function prepareBatch(records: Buffer[]): Batch {
   return { records, ids: records.map(eventIdOfJson), body: jsonArray(records) };
 }
@@ -208,6 +243,7 @@ export class Sender {
   private readonly batchSize: number;
   private readonly lingerMs: number;
   private readonly timeoutMs: number;
+  private readonly maxInFlight: number;
   private readonly backoff: BackoffOptions;
   private readonly maxAttempts: number;
   private readonly successCodes: ReadonlySet<number>;
@@ -221,10 +257,22 @@ export class Sender {
   private lastError: SendError | undefined;
   /** When the oldest event not yet taken into a batch was queued (for linger), on the monotonic clock. */
   private pendingSince: number | undefined;
-  /** The pause in progress: resolved early by new work (when `onWork`) or by stop. */
+  /** The dispatcher's pause in progress: resolved early by new work (when `onWork`), a settled flight, or stop. */
   private pause: { wake: () => void; onWork: boolean } | undefined;
-  /** The request in flight. */
-  private inFlight: { controller: AbortController; done: Promise<unknown> } | undefined;
+  /** Backoff waits in progress, each resolved early by stop. */
+  private readonly backoffWakers = new Set<() => void>();
+  /** The window, oldest first. */
+  private readonly window: Flight[] = [];
+  /** Records of the window's batches still at the head of the queue (dispatched or settled, not yet acknowledged). */
+  private windowRecords = 0;
+  /**
+   * Reads and acknowledgements of the queue, one after the other: a read's
+   * `skip` (the window's records) is taken when it runs, never while an
+   * acknowledgement is moving the queue's head.
+   */
+  private queueTurn: Promise<unknown> = Promise.resolve();
+  /** 410: no new batch until the node is redeployed. */
+  private gone = false;
 
   constructor(options: SenderOptions) {
     this.queue = options.queue;
@@ -233,6 +281,7 @@ export class Sender {
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
     this.lingerMs = Math.max(0, options.lingerMs ?? 0);
     this.timeoutMs = Math.max(0, options.timeoutMs ?? 10000);
+    this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 1));
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.maxAttempts = Math.max(0, Math.floor(options.maxAttempts ?? 10));
     this.successCodes = new Set(options.successCodes ?? [200]);
@@ -277,9 +326,9 @@ export class Sender {
   }
 
   /**
-   * Stops the loop: no new request, timers cleared. A request in flight may
-   * finish within `graceMs` (a success is then acknowledged); after that it is
-   * aborted and its batch stays queued to be sent again on the next start.
+   * Stops the loop: no new request, timers cleared. Requests in flight may
+   * finish within `graceMs` (a success is then acknowledged); after that they
+   * are aborted and their batches stay queued to be sent again on the next start.
    */
   async stop(graceMs = 0): Promise<void> {
     if (!this.running) {
@@ -288,17 +337,26 @@ export class Sender {
     }
     this.running = false;
     this.pause?.wake();
-    const request = this.inFlight;
-    if (request) {
+    for (const wake of [...this.backoffWakers]) wake();
+    const requests = this.window.flatMap((flight) => (flight.request ? [flight.request] : []));
+    if (requests.length > 0) {
       let timer: unknown;
       const graceOver = new Promise<void>((resolve) => {
         timer = this.clock.setTimeout(resolve, Math.max(0, graceMs));
       });
-      await Promise.race([request.done, graceOver]);
+      await Promise.race([Promise.all(requests.map((request) => request.done)), graceOver]);
       this.clock.clearTimeout(timer);
-      request.controller.abort();
+      for (const request of requests) request.controller.abort();
     }
     await this.loop;
+    // Flights still retrying end at their next step; settled ones behind them
+    // then stay queued, to be sent again on the next start.
+    await Promise.all(this.window.filter((flight) => !flight.settled).map((flight) => flight.finished));
+    await this.queueTurn;
+    for (const flight of this.window) flight.resolveLeftQueue(false);
+    await Promise.all(this.window.map((flight) => flight.finished));
+    this.window.length = 0;
+    this.windowRecords = 0;
     this.setState('stopped');
   }
 
@@ -313,7 +371,7 @@ export class Sender {
     this.hooks.error?.(error);
   }
 
-  /** Waits `ms` (undefined = until woken); woken early by stop, and by new work when `onWork`. */
+  /** The dispatcher waits `ms` (undefined = until woken); woken early by stop, a settled flight, and by new work when `onWork`. */
   private sleep(ms: number | undefined, onWork: boolean): Promise<void> {
     return new Promise((resolve) => {
       let timer: unknown;
@@ -327,18 +385,48 @@ export class Sender {
     });
   }
 
+  /** A flight's backoff wait; ended early by stop only. */
+  private backoffWait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.clock.clearTimeout(timer);
+        this.backoffWakers.delete(wake);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(wake, Math.max(0, ms));
+      this.backoffWakers.add(wake);
+    });
+  }
+
+  private wakeDispatcher(): void {
+    this.pause?.wake();
+  }
+
+  /** Runs `op` on the queue after every read and acknowledgement before it. */
+  private inTurn<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.queueTurn.then(op);
+    this.queueTurn = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The dispatcher: keeps the window filled with batches while running. */
   private async run(): Promise<void> {
     let next: Promise<Batch | undefined> | undefined;
-    while (this.running) {
-      if (this.queue.length === 0) {
-        this.setState('idle');
+    while (this.running && !this.gone) {
+      if (this.window.length >= this.maxInFlight || this.window.some((flight) => flight.backingOff)) {
+        await this.sleep(undefined, false);
+        continue;
+      }
+      const waiting = this.queue.length - this.windowRecords;
+      if (waiting <= 0) {
+        if (this.window.length === 0) this.setState('idle');
         await this.sleep(undefined, true);
         continue;
       }
-      if (this.lingerMs > 0 && this.queue.length < this.batchSize && this.pendingSince !== undefined) {
+      if (this.lingerMs > 0 && waiting < this.batchSize && this.pendingSince !== undefined) {
         const left = this.pendingSince + this.lingerMs - this.clock.monotonic();
         if (left > 0) {
-          this.setState('lingering');
+          if (this.window.length === 0) this.setState('lingering');
           await this.sleep(left, true);
           continue;
         }
@@ -346,24 +434,26 @@ export class Sender {
       let batch = next ? await next : undefined;
       next = undefined;
       if (!batch) {
-        const records = await this.queueOp(() => this.queue.peek(this.batchSize));
+        const records = await this.queueOp(() => this.inTurn(() => this.queue.peek(this.batchSize, this.windowRecords)));
         if (records === STOPPED) return;
         if (records.length === 0) continue;
         batch = prepareBatch(records);
       }
-      const count = batch.records.length;
-      if (this.queue.length <= count) this.pendingSince = undefined;
       if (!this.running) return;
-      // The next full batch is read and encoded while this one is on the wire;
-      // it is the head of the queue once this one is acknowledged.
-      if (this.queue.length >= count + this.batchSize) {
-        next = this.queue.peek(this.batchSize, count).then(
+      const count = batch.records.length;
+      if (this.queue.length - this.windowRecords <= count) this.pendingSince = undefined;
+      const flight = newFlight(batch);
+      this.window.push(flight);
+      this.windowRecords += count;
+      flight.finished = this.deliver(flight);
+      // The next full batch is read and encoded while this one is on the wire:
+      // it follows the window's records.
+      if (this.queue.length >= this.windowRecords + this.batchSize) {
+        next = this.inTurn(() => this.queue.peek(this.batchSize, this.windowRecords)).then(
           (records) => (records.length === this.batchSize ? prepareBatch(records) : undefined),
           () => undefined, // read again, with the error handling of the normal path
         );
       }
-      const result = await this.deliver(batch);
-      if (result !== 'done') return;
     }
   }
 
@@ -379,21 +469,23 @@ export class Sender {
         const wait = backoffSeconds(failures, this.backoff);
         this.hooks.warn?.(`Backing off for ${formatSeconds(wait)} seconds after failure: queue ${describeError(transportError(err))}`);
         this.setState('backoff', wait);
-        await this.sleep(wait * 1000, false);
+        await this.backoffWait(wait * 1000);
         if (!this.running) return STOPPED;
       }
     }
   }
 
-  private async deliver({ records, ids, body }: Batch): Promise<'done' | 'gone' | 'stopped'> {
+  /** One flight's attempts, until it is delivered, given up, gone or stopped. */
+  private async deliver(flight: Flight): Promise<void> {
+    const { records, ids, body } = flight.batch;
     const count = records.length;
     this.hooks.log?.(`Received ${count} events from queue: ${formatIds(ids)}`);
     for (let attempts = 1; ; attempts++) {
-      if (!this.running) return 'stopped';
+      if (!this.running || this.gone) return;
       this.hooks.log?.(`Attempting to send ${count} events`);
       this.setState('sending');
-      const outcome = await this.attempt(body);
-      if (outcome.kind === 'aborted') return 'stopped';
+      const outcome = await this.attempt(flight, body);
+      if (outcome.kind === 'aborted') return;
       let error: SendError;
       let retryAfter: number | undefined;
       if (outcome.kind === 'answer') {
@@ -401,26 +493,28 @@ export class Sender {
         const verdict = classifyStatus(response.status, this.successCodes);
         if (verdict === 'success') {
           // Acknowledged even while stopping: the receiver has the batch.
-          await this.ack(count);
+          if (!(await this.settle(flight))) return;
           this.lastError = undefined;
           this.hooks.log?.(`Sent ${count} events: ${formatIds(ids)}`);
           this.hooks.delivered?.({ statusCode: response.status, ids, count, attempts, latencyMs: outcome.latencyMs });
           this.hooks.status?.();
-          return 'done';
+          return;
         }
         error = httpError(response);
         if (verdict === 'gone') {
           this.lastError = error;
-          this.hooks.warn?.(`Webhook ${this.title} answered ${error.message}: stopped sending; ${this.queue.length} events kept in queue until the node is redeployed`);
-          this.setState('gone');
-          const gone = new Error(`${error.message}: the webhook receiver is gone; sending stopped until redeploy`) as Error & { code?: string };
-          gone.code = 'GONE';
-          this.emitError(gone);
-          return 'gone';
+          if (!this.gone) {
+            this.gone = true;
+            this.hooks.warn?.(`Webhook ${this.title} answered ${error.message}: stopped sending; ${this.queue.length} events kept in queue until the node is redeployed`);
+            this.setState('gone');
+            const gone = new Error(`${error.message}: the webhook receiver is gone; sending stopped until redeploy`) as Error & { code?: string };
+            gone.code = 'GONE';
+            this.emitError(gone);
+            this.wakeDispatcher();
+          }
+          return;
         }
-        if (verdict === 'reject') {
-          return this.giveUp(records, ids, attempts, error);
-        }
+        if (verdict === 'reject') return this.giveUp(flight, attempts, error);
         if (RETRY_AFTER_CODES.has(response.status)) {
           // A Retry-After date is wall time: read against now(), then waited on timers (monotonic).
           retryAfter = parseRetryAfter(response.headers?.['retry-after'] as string | undefined, this.clock.now(), this.backoff.max);
@@ -430,25 +524,48 @@ export class Sender {
         error = outcome.error;
       }
       this.lastError = error;
-      if (this.maxAttempts > 0 && attempts >= this.maxAttempts) {
-        return this.giveUp(records, ids, attempts, error);
-      }
-      if (!this.running) return 'stopped';
+      if (this.maxAttempts > 0 && attempts >= this.maxAttempts) return this.giveUp(flight, attempts, error);
+      if (!this.running || this.gone) return;
       const wait = retryAfter ?? backoffSeconds(attempts, this.backoff);
       this.hooks.warn?.(`Backing off for ${formatSeconds(wait)} seconds after failure: ${describeError(error)}`);
+      flight.backingOff = true;
       this.setState('backoff', wait);
-      await this.sleep(wait * 1000, false);
+      await this.backoffWait(wait * 1000);
+      flight.backingOff = false;
+      this.wakeDispatcher();
     }
   }
 
-  private async giveUp(batch: Buffer[], ids: EventId[], attempts: number, error: SendError): Promise<'done' | 'stopped'> {
+  private async giveUp(flight: Flight, attempts: number, error: SendError): Promise<void> {
+    const { records, ids } = flight.batch;
     this.lastError = error;
-    this.hooks.warn?.(`Gave up on ${batch.length} events after ${attempts} attempts: ${describeError(error)}: ${formatIds(ids)}`);
-    const acked = await this.ack(batch.length);
-    if (!acked) return 'stopped';
-    this.hooks.givenUp?.({ payloads: batch.map((json) => JSON.parse(json.toString('utf8')) as unknown), ids, attempts, error });
+    this.hooks.warn?.(`Gave up on ${records.length} events after ${attempts} attempts: ${describeError(error)}: ${formatIds(ids)}`);
+    if (!(await this.settle(flight))) return;
+    this.hooks.givenUp?.({ payloads: records.map((json) => JSON.parse(json.toString('utf8')) as unknown), ids, attempts, error });
     this.hooks.status?.();
-    return 'done';
+  }
+
+  /**
+   * Marks a flight settled and acknowledges the window's settled prefix (a
+   * flight behind an older one still on the wire leaves the queue with it).
+   * Resolves true once this flight's records have left the queue, false when
+   * the sender stopped first (they stay queued and are sent again).
+   */
+  private settle(flight: Flight): Promise<boolean> {
+    flight.settled = true;
+    let prefix = 0;
+    while (prefix < this.window.length && this.window[prefix].settled) prefix++;
+    if (prefix > 0) {
+      const leaving = this.window.splice(0, prefix);
+      const count = leaving.reduce((sum, settled) => sum + settled.batch.records.length, 0);
+      void this.inTurn(async () => {
+        const acked = await this.ack(count);
+        if (acked) this.windowRecords -= count;
+        for (const settled of leaving) settled.resolveLeftQueue(acked);
+        this.wakeDispatcher();
+      });
+    }
+    return flight.leftQueue;
   }
 
   private async ack(count: number): Promise<boolean> {
@@ -463,7 +580,7 @@ export class Sender {
     }
   }
 
-  private async attempt(body: Buffer): Promise<Outcome> {
+  private async attempt(flight: Flight, body: Buffer): Promise<Outcome> {
     const controller = new AbortController();
     let timedOut = false;
     let timer: unknown;
@@ -488,14 +605,13 @@ export class Sender {
         return { kind: 'failed', error: transportError(error) };
       },
     );
-    this.inFlight = { controller, done };
+    flight.request = { controller, done };
     try {
-      const outcome = await done;
       // A success that raced an abort still counts: the receiver has it.
-      return outcome;
+      return await done;
     } finally {
       if (timer !== undefined) this.clock.clearTimeout(timer);
-      this.inFlight = undefined;
+      flight.request = undefined;
     }
   }
 }
