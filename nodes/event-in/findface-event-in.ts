@@ -8,7 +8,8 @@ import nodePath from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { ackGroup, ACK_PROPERTY } from '../lib/event/acknowledgement';
 import { FaceEvent, normaliseEvent } from '../lib/event/event';
-import type { FindFaceServerHandle, Query } from '../lib/findface/findface-api';
+import type { Query } from '../lib/findface/findface-api';
+import type { FindFaceServerHandle } from '../lib/findface/server-handle';
 import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from '../lib/findface/poller';
 import { compilePollSelection, parsePollFilters } from '../lib/findface/poll-filters';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from '../lib/source/simulator';
@@ -16,6 +17,7 @@ import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-
 import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
 import { IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
+import { removeRoute } from '../shell/http-routes';
 
 type Mode = 'webhook' | 'simulate' | 'poll';
 
@@ -88,16 +90,6 @@ function numberOf(value: unknown, fallback: number): number {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Removes the route whose handler is `handler` from an express app (express 4 or 5). */
-function removeRoute(app: any, handler: unknown): void {
-  const router = app._router ?? app.router;
-  const stack: any[] = router?.stack ?? [];
-  for (let index = stack.length - 1; index >= 0; index--) {
-    const route = stack[index].route;
-    if (route && route.stack.some((layer: any) => layer.handle === handler)) stack.splice(index, 1);
-  }
 }
 
 export = function (RED: NodeAPI) {
@@ -392,7 +384,10 @@ export = function (RED: NodeAPI) {
         }
         if (command === 'start') start();
         else if (command === 'stop') stop();
-        else if (command === 'toggle') running() ? stop() : start();
+        else if (command === 'toggle') {
+          if (running()) stop();
+          else start();
+        }
         else if (newRate === undefined) emit(1);
         showStatus();
         done();

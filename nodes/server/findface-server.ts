@@ -23,14 +23,13 @@ import {
   absolutiseUrls,
   baseUrlProblem,
   caProblem,
-  CameraGroupsLease,
   ClientOptions,
   FindFaceApiError,
   FindFaceClient,
-  FindFaceServerHandle,
   isFindFaceApiError,
   tokenProblem,
 } from '../lib/findface/findface-api';
+import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/server-handle';
 
 interface ServerDef extends NodeDef {
   url: string;

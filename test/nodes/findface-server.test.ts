@@ -3,9 +3,8 @@ import path from 'path';
 import helper, { nodeRedPath } from '../support/helper';
 import { FakeFindFace, selfSignedCert } from '../support/fake-findface';
 import { waitFor } from '../support/wait';
-import type { FindFaceServerHandle } from '../../nodes/lib/findface/findface-api';
+import type { FindFaceServerHandle } from '../../nodes/lib/findface/server-handle';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const serverNode = require('../../nodes/server/findface-server.js');
 
 const TOKEN = 'node-test-token-8d1f3a5c9e7b';

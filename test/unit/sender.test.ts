@@ -6,7 +6,6 @@ import { Clock } from '../../nodes/lib/common/clock';
 import {
   classifyStatus,
   DeliveredReport,
-  eventIdOf,
   formatIds,
   GivenUpReport,
   parseSuccessCodes,
@@ -15,7 +14,7 @@ import {
   TransportResponse,
 } from '../../nodes/lib/delivery/sender';
 import { seedEvent } from '../fixtures/events';
-import { eventIdOfJson, jsonArray } from '../../nodes/lib/delivery/json-records';
+import { eventIdOf, eventIdOfJson, jsonArray } from '../../nodes/lib/delivery/json-records';
 
 /** An in-memory EventQueue (the interface DurableQueue implements). */
 class MemoryQueue implements EventQueue {

@@ -523,33 +523,3 @@ export class FindFaceClient {
     return new FindFaceApiError('network', message, undefined, code);
   }
 }
-
-/**
- * What a `findface-server` config node offers the nodes that use it
- * (`RED.nodes.getNode(config.server) as unknown as FindFaceServerHandle`).
- */
-export interface FindFaceServerHandle {
-  /** The API client; null when the configuration is unusable (see configError). */
-  readonly client: FindFaceClient | null;
-  /** Why the configuration is unusable (bad URL, no token, bad CA …), or null. */
-  readonly configError: string | null;
-  /** The server URL as configured (trimmed, no trailing slash). */
-  readonly url: string;
-  /** SERVICE_EXTERNAL_ADDRESS, or '' when not set. */
-  readonly externalAddress: string;
-  /** absolutiseUrls with this server's external address. */
-  absolutise<T extends Record<string, unknown>>(event: T): T;
-  /**
-   * The shared camera → group cache of this server, created (and started) on
-   * the first call; call `release()` once when done (in the node's close).
-   * Stopped when the last lease is released or the config node closes.
-   */
-  acquireCameraGroups(): CameraGroupsLease;
-}
-
-/** A counted reference to a shared camera groups cache (see camera-groups.ts). */
-export interface CameraGroupsLease {
-  readonly groups: import('./camera-groups').CameraGroups;
-  /** Gives the reference back; calling it again does nothing. */
-  release(): void;
-}
