@@ -16,6 +16,7 @@ import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } f
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
 import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
+import { adoptLegacyFile, childPath, nodeFileName } from '../lib/common/node-files';
 import { IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
 import { removeRoute } from '../shell/http-routes';
 
@@ -435,7 +436,10 @@ export = function (RED: NodeAPI) {
         return;
       }
       const userDir = (RED.settings as unknown as { userDir?: string }).userDir || nodePath.join(os.homedir(), '.node-red');
-      const store = new FileCursorStore(nodePath.join(userDir, 'findface-cursors', `${node.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`));
+      const cursorsDir = nodePath.join(userDir, 'findface-cursors');
+      const cursorFile = childPath(cursorsDir, `${nodeFileName(node.id)}.json`);
+      adoptLegacyFile(cursorsDir, `${node.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`, cursorFile); // the name earlier versions used
+      const store = new FileCursorStore(cursorFile);
       let pollerStatus: PollerStatus | undefined;
       showStatus = () => {
         if (!pollerStatus) return;
