@@ -11,6 +11,7 @@ import { FaceEvent, normaliseEvent } from '../lib/event/event';
 import type { FindFaceServerHandle, Query } from '../lib/findface/findface-api';
 import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from '../lib/findface/poller';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from '../lib/source/simulator';
+import { createWalkUpSimulator } from '../lib/source/walk-up';
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
 import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
@@ -28,6 +29,8 @@ interface EventInDef extends NodeDef {
   dossiers: string;
   matchedRatio: number | string;
   shape: EventShape;
+  /** Simulate mode: "steady" (default: independent events) or "walk-up" (each person a burst of frames, lib/source/walk-up.ts). */
+  simulation?: 'steady' | 'walk-up';
   autostart: boolean;
   dedupWindowS: number | string;
   toleranceS: number | string;
@@ -323,7 +326,8 @@ export = function (RED: NodeAPI) {
         fail(RED._('findface-event-in.errors.bad-seed', { value: shown(config.seed) }));
         return;
       }
-      const simulator: Simulator = createSimulator({ ...settings, seed });
+      const simulator: Simulator =
+        config.simulation === 'walk-up' ? createWalkUpSimulator({ ...settings, seed }, () => currentRate) : createSimulator({ ...settings, seed });
       let currentRate = rate;
       let startedAt = 0;
       let emitted = 0;
