@@ -13,6 +13,7 @@ import type { FindFaceServerHandle } from '../lib/findface/server-handle';
 import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from '../lib/findface/poller';
 import { compilePollSelection, parsePollFilters } from '../lib/findface/poll-filters';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from '../lib/source/simulator';
+import { createWalkUpSimulator } from '../lib/source/walk-up';
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
 import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
@@ -32,6 +33,8 @@ interface EventInDef extends NodeDef {
   dossiers: string;
   matchedRatio: number | string;
   shape: EventShape;
+  /** Simulate mode: "steady" (default: independent events) or "walk-up" (each person a burst of frames, lib/source/walk-up.ts). */
+  simulation?: 'steady' | 'walk-up';
   autostart: boolean;
   dedupWindowS: number | string;
   toleranceS: number | string;
@@ -316,7 +319,8 @@ export = function (RED: NodeAPI) {
         fail(RED._('findface-event-in.errors.bad-seed', { value: shown(config.seed) }));
         return;
       }
-      const simulator: Simulator = createSimulator({ ...settings, seed });
+      const simulator: Simulator =
+        config.simulation === 'walk-up' ? createWalkUpSimulator({ ...settings, seed }, () => currentRate) : createSimulator({ ...settings, seed });
       let currentRate = rate;
       let startedAt = 0;
       let emitted = 0;
