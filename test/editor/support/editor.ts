@@ -1,5 +1,5 @@
-// The Node-RED editor in a real browser: Debian's Chromium driven by
-// playwright-core, against a real Node-RED (NodeRedProcess: the packed package
+// The Node-RED editor in a real browser: Chromium (test/support/browser.ts
+// picks it) driven by playwright-core, against a real Node-RED (NodeRedProcess: the packed package
 // installed into a fresh user directory). One Node-RED and one browser serve
 // every test/editor file (started on first use, stopped by a root `after`
 // hook); each file opens its own editor page on an empty workspace.
@@ -7,7 +7,8 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { chromium, BrowserContext, Locator, Page } from 'playwright-core';
+import { BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../../support/browser';
 import { NodeRedProcess, repoRoot } from '../../support/node-red-process';
 import { waitFor } from '../../support/wait';
 
@@ -24,7 +25,6 @@ export const PALETTE_LABELS: Record<string, string> = {
   'findface-webhook': 'webhook',
 };
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -63,9 +63,6 @@ export class EditorSession {
   ) {}
 
   static async start(): Promise<EditorSession> {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (as .ci/run does) or set CHROMIUM_PATH`);
-    }
     const nodeRed = await NodeRedProcess.create({
       flows: [],
       settings: {
@@ -84,8 +81,7 @@ export class EditorSession {
     const browserDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-chromium-'));
     let context: BrowserContext;
     try {
-      context = await chromium.launchPersistentContext(browserDir, {
-        executablePath: CHROMIUM,
+      context = await launchChromium(browserDir, {
         headless: true,
         args: CHROMIUM_ARGS,
         viewport: { width: 1920, height: 1080 },
