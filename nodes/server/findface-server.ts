@@ -1,34 +1,19 @@
 // findface-server (config node): a FindFace server's address, API token
-// (credential), TLS settings and SERVICE_EXTERNAL_ADDRESS. It gives the nodes
-// that use it an API client (lib/findface-api.ts), absolutiseUrls with its
-// external address, and a shared, lazily started camera → group cache
-// (lib/camera-groups.ts). See FindFaceServerHandle for the API.
-//
-// Admin endpoint for the editor's "Test connection" button:
-//   POST <httpAdminRoot>/findface-server/:id/test   (permission findface-server.write)
-// body (all optional) {url, token, timeout, rejectUnauthorized, ca}: the
-// dialog's unsaved values; missing ones come from the deployed node. A token of
-// "__PWRD__" (the editor's placeholder for a stored password) means the stored
-// token, which is only ever sent to the stored URL. Answers
-// {ok, status, message, cameras?} (status = FindFace's HTTP status, 0 when it
-// did not answer).
-import fs from 'fs';
-import os from 'os';
-import path from 'path';
-import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { Request, Response } from 'express';
+// (credential), TLS settings and SERVICE_EXTERNAL_ADDRESS, parsed by
+// lib/findface/server-config.ts. It gives the nodes that use it an API client
+// (lib/findface/findface-api.ts), absolutiseUrls with its external address,
+// and a shared, lazily started camera → group cache (lib/findface/camera-groups.ts):
+// the FindFaceServerHandle of lib/findface/server-handle.ts. The "Test
+// connection" endpoint is in test-endpoint.ts.
+import type { NodeAPI, NodeDef } from 'node-red';
 import { CameraGroups, CameraGroupsStatus, cameraGroupsStatusText } from '../lib/findface/camera-groups';
-import {
-  absolutiseUrls,
-  baseUrlProblem,
-  caProblem,
-  ClientOptions,
-  FindFaceApiError,
-  FindFaceClient,
-  isFindFaceApiError,
-  tokenProblem,
-} from '../lib/findface/findface-api';
-import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/server-handle';
+import { absolutiseUrls, FindFaceApiError, FindFaceClient } from '../lib/findface/findface-api';
+import type { CameraGroupsLease } from '../lib/findface/server-handle';
+import { normaliseServerUrl, parseExternalAddress, parseServerConfig } from '../lib/findface/server-config';
+import { userDir } from '../shell/settings';
+import { problemText } from '../shell/node-errors';
+import { registerTestEndpoint } from './test-endpoint';
+import type { ServerCredentials, ServerNode } from './server-node';
 
 interface ServerDef extends NodeDef {
   url: string;
@@ -38,138 +23,28 @@ interface ServerDef extends NodeDef {
   ca: string;
 }
 
-interface ServerCredentials {
-  token?: string;
-}
-
-type ServerNode = Node<ServerCredentials> & {
-  client: FindFaceClient | null;
-  configError: string | null;
-  url: string;
-  externalAddress: string;
-  absolutise: FindFaceServerHandle['absolutise'];
-  acquireCameraGroups: FindFaceServerHandle['acquireCameraGroups'];
-  /** The configured timeout and TLS settings as given (for the test endpoint). */
-  settings: { timeout: unknown; rejectUnauthorized: unknown; ca: unknown };
-};
-
-const DEFAULT_TIMEOUT_MS = 10000;
-const TEST_TIMEOUT_MAX_MS = 15000;
-/** The editor's placeholder for a stored password credential. */
-const STORED_PASSWORD = '__PWRD__';
-
-function isBlank(value: unknown): boolean {
-  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
-}
-
-function normaliseUrl(url: unknown): string {
-  return typeof url === 'string' ? url.trim().replace(/\/+$/, '') : '';
-}
-
-function asBoolean(value: unknown, fallback: boolean): boolean {
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  return fallback;
-}
-
-/** Timeout in ms; blank = default; a problem for anything but a number ≥ 0. */
-function timeoutOf(value: unknown): { ms: number; problem?: string } {
-  if (isBlank(value)) return { ms: DEFAULT_TIMEOUT_MS };
-  const ms = Number(value);
-  if (!Number.isFinite(ms) || ms < 0) return { ms: DEFAULT_TIMEOUT_MS, problem: `the timeout "${String(value)}" must be a number of ms ≥ 0` };
-  return { ms };
-}
-
-/**
- * The CA property: PEM text, or the path of a PEM file (relative to the user
- * directory). Answers the PEM text (undefined when blank) or a problem.
- */
-function readCa(ca: unknown, userDir: string): { pem?: string; problem?: string } {
-  if (isBlank(ca) || typeof ca !== 'string') return {};
-  const text = ca.trim();
-  let pem = text;
-  if (!text.includes('-----BEGIN')) {
-    const file = path.resolve(userDir, text);
-    try {
-      pem = fs.readFileSync(file, 'utf8');
-    } catch (error) {
-      return { problem: `cannot read the CA certificate file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
-    }
-  }
-  const problem = caProblem(pem);
-  return problem ? { problem } : { pem };
-}
-
-function externalAddressProblem(value: string): string | null {
-  if (value === '') return null;
-  const problem = baseUrlProblem(value);
-  return problem ? problem.replace('the FindFace URL', 'the external address') : null;
-}
-
-/** Client options from the settings, or the first problem with them. */
-function clientOptionsFrom(
-  settings: { url: unknown; token: unknown; timeout: unknown; rejectUnauthorized: unknown; ca: unknown },
-  userDir: string,
-): { options?: ClientOptions; problem?: string } {
-  const url = normaliseUrl(settings.url);
-  const urlIssue = baseUrlProblem(url);
-  if (urlIssue) return { problem: urlIssue };
-  const token = typeof settings.token === 'string' ? settings.token.trim() : '';
-  const tokenIssue = tokenProblem(token);
-  if (tokenIssue) return { problem: tokenIssue };
-  const timeout = timeoutOf(settings.timeout);
-  if (timeout.problem) return { problem: timeout.problem };
-  const ca = readCa(settings.ca, userDir);
-  if (ca.problem) return { problem: ca.problem };
-  return {
-    options: {
-      baseUrl: url,
-      token,
-      timeoutMs: timeout.ms,
-      tls: { ca: ca.pem, rejectUnauthorized: asBoolean(settings.rejectUnauthorized, true) },
-    },
-  };
-}
-
 export = function (RED: NodeAPI) {
-  const userDir = (): string => ((RED.settings as unknown as { userDir?: string }).userDir) || path.join(os.homedir(), '.node-red');
-
   function FindFaceServerNode(this: ServerNode, config: ServerDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    node.url = normaliseUrl(config.url);
-    node.externalAddress = normaliseUrl(config.externalAddress);
-    const externalAddressType =
-      config.externalAddress === undefined || config.externalAddress === null || typeof config.externalAddress === 'string'
-        ? null
-        : `the external address must be text (got ${JSON.stringify(config.externalAddress)})`;
+    node.url = normaliseServerUrl(config.url);
     node.client = null;
     node.configError = null;
     node.settings = { timeout: config.timeout, rejectUnauthorized: config.rejectUnauthorized, ca: config.ca };
 
-    const built = clientOptionsFrom(
-      {
-        url: config.url,
-        token: node.credentials?.token,
-        timeout: config.timeout,
-        rejectUnauthorized: config.rejectUnauthorized,
-        ca: config.ca,
-      },
-      userDir(),
-    );
-    let problem = built.problem ?? externalAddressType ?? externalAddressProblem(node.externalAddress);
-    if (!problem && built.options) {
+    const options = parseServerConfig({ ...config, token: node.credentials?.token }, userDir(RED));
+    const external = parseExternalAddress(config.externalAddress);
+    node.externalAddress = external.ok ? external.value : '';
+    const problem = !options.ok ? options.problem : !external.ok ? external.problem : undefined;
+    if (problem) node.configError = problemText(RED, 'findface-server', problem);
+    else if (options.ok) {
       try {
-        node.client = new FindFaceClient(built.options);
+        node.client = new FindFaceClient(options.value);
       } catch (error) {
-        problem = (error as Error).message;
+        node.configError = (error as Error).message;
       }
     }
-    if (problem) {
-      node.configError = problem;
-      node.client = null;
-      node.warn(`${RED._('findface-server.errors.config')}: ${problem}`);
-    }
+    if (node.configError) node.warn(`${RED._('findface-server.errors.config')}: ${node.configError}`);
 
     node.absolutise = <T extends Record<string, unknown>>(event: T): T => absolutiseUrls(event, node.externalAddress);
 
@@ -188,7 +63,7 @@ export = function (RED: NodeAPI) {
     };
     const unusable = {
       listCameras: async () => {
-        throw new FindFaceApiError('config', node.configError ?? 'the server is not configured');
+        throw new FindFaceApiError('config', node.configError ?? RED._('findface-server.errors.not-configured'));
       },
     };
     node.acquireCameraGroups = (): CameraGroupsLease => {
@@ -225,73 +100,8 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('findface-server', FindFaceServerNode as unknown as (this: Node, config: NodeDef) => void, {
+  RED.nodes.registerType<ServerNode, ServerDef, unknown, ServerCredentials>('findface-server', FindFaceServerNode, {
     credentials: { token: { type: 'password' } },
   });
-
-  // ---- "Test connection" ---------------------------------------------------------------------------
-  RED.httpAdmin.post(
-    '/findface-server/:id/test',
-    RED.auth.needsPermission('findface-server.write'),
-    async (req: Request, res: Response) => {
-      const answer = (httpStatus: number, body: { ok: boolean; status: number; message: string; cameras?: number }) => {
-        res.status(httpStatus).json(body);
-      };
-      try {
-        const id = String(req.params.id);
-        const body: Record<string, unknown> = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-        const deployed = RED.nodes.getNode(id) as unknown as (ServerNode & { credentials?: ServerCredentials }) | null;
-        const stored = (RED.nodes.getCredentials(id) as ServerCredentials | undefined) ?? deployed?.credentials;
-        const deployedUrl = deployed ? deployed.url : '';
-        const url = !isBlank(body.url) ? normaliseUrl(body.url) : deployedUrl;
-
-        let token: unknown = body.token;
-        if (token === undefined || token === STORED_PASSWORD) {
-          if (!stored?.token) {
-            answer(400, { ok: false, status: 0, message: RED._('findface-server.test.no-token') });
-            return;
-          }
-          // The stored token only ever goes to the stored address.
-          if (!deployed || normaliseUrl(url) !== deployedUrl) {
-            answer(400, { ok: false, status: 0, message: RED._('findface-server.test.token-for-other-url') });
-            return;
-          }
-          token = stored.token;
-        }
-        const timeout = timeoutOf(isBlank(body.timeout) ? deployed?.settings.timeout : body.timeout);
-        const built = clientOptionsFrom(
-          {
-            url,
-            token,
-            timeout: Math.min(timeout.ms || TEST_TIMEOUT_MAX_MS, TEST_TIMEOUT_MAX_MS),
-            rejectUnauthorized: body.rejectUnauthorized ?? deployed?.settings.rejectUnauthorized ?? true,
-            ca: body.ca !== undefined ? body.ca : deployed?.settings.ca,
-          },
-          userDir(),
-        );
-        if (!built.options) {
-          answer(400, { ok: false, status: 0, message: built.problem ?? 'invalid settings' });
-          return;
-        }
-        const client = new FindFaceClient(built.options);
-        try {
-          const cameras = await client.listCameras();
-          answer(200, {
-            ok: true,
-            status: 200,
-            message: RED._('findface-server.test.ok', { count: cameras.length }),
-            cameras: cameras.length,
-          });
-        } catch (error) {
-          const status = isFindFaceApiError(error) ? error.status ?? 0 : 0;
-          const message = (error as Error)?.message ?? String(error);
-          answer(200, { ok: false, status, message });
-        } finally {
-          client.destroy();
-        }
-      } catch (error) {
-        answer(500, { ok: false, status: 0, message: (error as Error)?.message ?? String(error) });
-      }
-    },
-  );
+  registerTestEndpoint(RED);
 };
