@@ -4,7 +4,10 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { acknowledge } from '../lib/event/acknowledgement';
 import { cameraGroupsStatusText } from '../lib/findface/camera-groups';
-import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/server-handle';
+import type { CameraGroupsLease } from '../lib/findface/server-handle';
+import { findFaceServer } from '../shell/config-node';
+import { ThrottledStatus } from '../shell/status';
+import { problemText as nodeProblemText, refuseEveryInput } from '../shell/node-errors';
 import { eventProblem, FaceEvent, normaliseEvent } from '../lib/event/event';
 import {
   CompiledFilter,
@@ -31,11 +34,9 @@ interface FilterDef extends NodeDef {
 /** How long an event may wait for the server's camera list to load. */
 const GROUPS_READY_MS = 2000;
 
-const STATUS_INTERVAL_MS = 500;
-
 export = function (RED: NodeAPI) {
   const text = (key: string, params?: Record<string, string | number>) => RED._(`findface-filter.${key}`, params);
-  const problemText = (problem: ConfigProblem) => text(`errors.${problem.code}`, { ...problem } as Record<string, string | number>);
+  const problemText = (problem: ConfigProblem) => nodeProblemText(RED, 'findface-filter', problem);
 
   /** The compiled filter, or the configuration error to report on every message. */
   function configure(config: FilterDef, serverGroups?: GroupResolver): { filter: CompiledFilter; outputs: 1 | 2 } | { error: string } {
@@ -56,7 +57,7 @@ export = function (RED: NodeAPI) {
     let lease: CameraGroupsLease | undefined;
     let serverProblem: string | undefined;
     if (config.server) {
-      const server = RED.nodes.getNode(config.server) as unknown as FindFaceServerHandle | null;
+      const server = findFaceServer(RED, config.server);
       if (!server) serverProblem = text('errors.no-server');
       else if (server.configError) serverProblem = text('errors.server-config', { error: server.configError });
       else lease = server.acquireCameraGroups();
@@ -65,15 +66,8 @@ export = function (RED: NodeAPI) {
     const setup = serverProblem ? { error: serverProblem } : configure(config, serverGroups);
 
     if ('error' in setup) {
-      const error = new Error(setup.error);
-      node.status({ fill: 'red', shape: 'ring', text: setup.error.slice(0, 100) });
-      node.error(setup.error);
       // Never a silent pass-all or drop-all: every message gets the error, so Catch nodes see it.
-      node.on('input', (msg: NodeMessageInFlow, _send, done) => {
-        // A source waiting for its events to be queued must not answer 200 for these.
-        acknowledge(msg, error);
-        done(error);
-      });
+      refuseEveryInput(node, setup.error);
       node.on('close', () => lease?.release());
       return;
     }
@@ -83,25 +77,16 @@ export = function (RED: NodeAPI) {
     let passed = 0;
     let failed = 0;
     let unknownGroup = 0;
-    let statusTimer: NodeJS.Timeout | undefined;
-    let closed = false;
 
-    const showStatus = () => {
+    const status = new ThrottledStatus(node, () => {
       let counts = `${text('status.passed')} ${passed} · ${text('status.failed')} ${failed}`;
       if (unknownGroup > 0) counts += ` · ${text('status.unknownGroup')} ${unknownGroup}`;
       const groupsFailed = lease?.groups.status.state === 'failed';
       if (lease && (groupsFailed || lease.groups.status.state === 'loading')) counts += ` · ${text('status.cameras')} ${cameraGroupsStatusText(lease.groups.status)}`;
       const warn = unknownGroup > 0 || filter.emptyKeys.length > 0 || groupsFailed;
-      node.status({ fill: warn ? 'yellow' : 'green', shape: 'dot', text: `${summary} · ${counts}` });
-    };
-    /** Redrawn at most every STATUS_INTERVAL_MS, so a busy node is not slowed by it. */
-    const scheduleStatus = () => {
-      if (statusTimer || closed) return;
-      statusTimer = setTimeout(() => {
-        statusTimer = undefined;
-        showStatus();
-      }, STATUS_INTERVAL_MS);
-    };
+      return { fill: warn ? 'yellow' : 'green', shape: 'dot', text: `${counts} · ${summary}` };
+    });
+    const scheduleStatus = () => status.request();
 
     const judge = (event: FaceEvent): boolean => {
       const outcome: Outcome = filter.test(normaliseEvent(event), event);
@@ -182,14 +167,12 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', (done: () => void) => {
-      closed = true;
-      if (statusTimer) clearTimeout(statusTimer);
-      statusTimer = undefined;
+      status.close();
       lease?.release();
       done();
     });
 
-    showStatus();
+    status.now();
   }
 
   RED.nodes.registerType('findface-filter', FindFaceFilterNode);

@@ -165,9 +165,9 @@ describe('findface-event-in node', function () {
         [{ ...simulate, cameras: 'null' }, /bad-cameras|camera layout/],
         [{ ...simulate, cameras: '[1, 2]' }, /bad-cameras|camera layout/],
         [{ ...simulate, cameras: { 1: 1 } }, /bad-cameras|camera layout/],
-        [{ ...simulate, dossiers: { a: 1 } }, /dossier ids must be whole numbers/],
+        [{ ...simulate, dossiers: { a: 1 } }, /bad-dossiers/],
         [{ ...simulate, rate: [5] }, /bad-rate|rate/],
-        [{ ...simulate, matchedRatio: true }, /matched ratio/],
+        [{ ...simulate, matchedRatio: true }, /bad-ratio/],
       ];
       const flow = cases.map(([props], index) => ({ id: `bad${index}`, type: 'findface-event-in', mode: 'webhook', path: `/bad/${index}`, wires: [[]], ...props }));
       await helper.load(eventIn, flow);
@@ -378,7 +378,7 @@ describe('findface-event-in node', function () {
       await sleep(100);
       assert.equal(received.length, 0);
       const logged = helper.log().args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === 'in');
-      assert.ok(logged.some(([entry]: any[]) => /camera id "a"/.test(entry.msg)), JSON.stringify(logged));
+      assert.ok(logged.some(([entry]: any[]) => /errors\.bad-camera-id/.test(entry.msg)), JSON.stringify(logged));
     });
   });
 });

@@ -63,17 +63,17 @@ describe('findface-server config node', function () {
 
   it('reports a configuration error without a token, with a bad URL or a missing CA file', async () => {
     await helper.load(serverNode, flow(), {});
-    assert.match(String(server().configError), /no API token/);
+    assert.match(String(server().configError), /findface-server\.errors\.no-token/);
     assert.equal(server().client, null);
     await helper.unload();
     await helper.load(serverNode, flow({ url: 'ftp://x' }), { s1: { token: TOKEN } });
-    assert.match(String(server().configError), /http/);
+    assert.match(String(server().configError), /findface-server\.errors\.url-scheme/);
     await helper.unload();
     await helper.load(serverNode, flow({ ca: 'no/such/ca.pem' }), { s1: { token: TOKEN } });
-    assert.match(String(server().configError), /cannot read the CA certificate file .*ca\.pem: ENOENT/);
+    assert.match(String(server().configError), /findface-server\.errors\.ca-file/);
     await helper.unload();
     await helper.load(serverNode, flow({ externalAddress: 'not a url' }), { s1: { token: TOKEN } });
-    assert.match(String(server().configError), /external address/);
+    assert.match(String(server().configError), /findface-server\.errors\.external-not-url/);
     assert.ok(!logText().includes(TOKEN));
   });
 
@@ -172,7 +172,7 @@ describe('findface-server config node', function () {
       assert.deepEqual([res.body.ok, res.body.status], [false, 0]);
       assert.match(res.body.message, /ECONNREFUSED/);
       const bad = await helper.request().post(TEST_PATH('s1')).send({ url: 'not a url', token: TOKEN }).expect(400);
-      assert.match(bad.body.message, /not a URL/);
+      assert.match(bad.body.message, /findface-server\.errors\.not-url/);
       const noToken = await helper.request().post(TEST_PATH('s1')).send({ url: fake.url, token: '' }).expect(400);
       assert.match(noToken.body.message, /findface-server\.test\.no-token/);
     });

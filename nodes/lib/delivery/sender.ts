@@ -17,7 +17,7 @@
 // No Node-RED import: the node wires the transport (an HTTP POST), the
 // queue, the clock and the hooks.
 import { Clock, systemClock } from '../common/clock';
-import { BackoffOptions, DEFAULT_BACKOFF, backoffSeconds, formatSeconds, parseRetryAfter } from './backoff';
+import { BackoffOptions, DEFAULT_BACKOFF, backoffProblem, backoffSeconds, formatSeconds, parseRetryAfter } from './backoff';
 import { EventId, eventIdOf, eventIdOfJson, jsonArray } from './json-records';
 import { EventQueue } from './queue/queue';
 
@@ -120,20 +120,6 @@ export function classifyStatus(status: number, successCodes: ReadonlySet<number>
   if (status === GONE) return 'gone';
   if (REJECT_CODES.has(status)) return 'reject';
   return 'retry';
-}
-
-/** Parses `"200"` / `"200, 202,204"` into status codes; throws on anything else. */
-export function parseSuccessCodes(text: string | number | undefined | null): Set<number> {
-  const source = text === undefined || text === null || String(text).trim() === '' ? '200' : String(text);
-  const codes = new Set<number>();
-  for (const part of source.split(',')) {
-    const trimmed = part.trim();
-    if (!/^\d{3}$/.test(trimmed) || Number(trimmed) < 100 || Number(trimmed) > 599) {
-      throw new Error(`successCodes: "${trimmed}" is not an HTTP status code (100-599)`);
-    }
-    codes.add(Number(trimmed));
-  }
-  return codes;
 }
 
 /** Placeholder in log lines for a payload without an id. */
@@ -267,13 +253,28 @@ export class Sender {
     this.queue = options.queue;
     this.transport = options.transport;
     this.title = options.title;
-    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
-    this.lingerMs = Math.max(0, options.lingerMs ?? 0);
-    this.timeoutMs = Math.max(0, options.timeoutMs ?? 10000);
-    this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 1));
+    this.batchSize = options.batchSize ?? 1;
+    this.lingerMs = options.lingerMs ?? 0;
+    this.timeoutMs = options.timeoutMs ?? 10000;
+    this.maxInFlight = options.maxInFlight ?? 1;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.maxAttempts = Math.max(0, Math.floor(options.maxAttempts ?? 10));
+    this.maxAttempts = options.maxAttempts ?? 10;
     this.successCodes = new Set(options.successCodes ?? [200]);
+    // Options come parsed (lib/delivery/webhook-config.ts reports a user's mistakes); anything else is a bug.
+    const wholeAtLeast = (name: string, value: number, min: number) => {
+      if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`Sender option ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+    };
+    const atLeastZero = (name: string, value: number) => {
+      if (!Number.isFinite(value) || value < 0) throw new RangeError(`Sender option ${name} must be a number ≥ 0, got ${String(value)}`);
+    };
+    wholeAtLeast('batchSize', this.batchSize, 1);
+    wholeAtLeast('maxInFlight', this.maxInFlight, 1);
+    wholeAtLeast('maxAttempts', this.maxAttempts, 0);
+    atLeastZero('lingerMs', this.lingerMs);
+    atLeastZero('timeoutMs', this.timeoutMs);
+    const backoffIssue = backoffProblem(this.backoff);
+    if (backoffIssue) throw new RangeError(`Sender option backoff: ${backoffIssue}`);
+    if (this.successCodes.size === 0) throw new RangeError('Sender option successCodes must hold at least one status');
     this.clock = options.clock ?? systemClock;
     this.hooks = options.hooks ?? {};
   }

@@ -23,7 +23,8 @@
 import http from 'http';
 import https from 'https';
 import { randomUUID, X509Certificate } from 'crypto';
-import axios, { AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
+import { rawHttpClient } from '../common/raw-http';
 
 /** Query parameters as FindFace takes them; arrays become repeated parameters. */
 export type QueryValue = string | number | boolean | ReadonlyArray<string | number>;
@@ -387,17 +388,12 @@ export class FindFaceClient {
       ca: options.tls?.ca && options.tls.ca.trim() ? options.tls.ca : undefined,
       rejectUnauthorized: options.tls?.rejectUnauthorized !== false,
     });
-    const timeout = Number.isFinite(options.timeoutMs) && options.timeoutMs > 0 ? Math.floor(options.timeoutMs) : 0;
-    this.http = axios.create({
+    // Redirects are not followed: the token must not travel to another address.
+    this.http = rawHttpClient({
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
-      timeout,
-      // Redirects are not followed: the token must not travel to another address.
-      maxRedirects: 0,
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      maxContentLength: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      timeoutMs: Number.isFinite(options.timeoutMs) ? options.timeoutMs : 0,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     });
   }
 

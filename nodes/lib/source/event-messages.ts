@@ -1,0 +1,37 @@
+// The message a source emits for one event: the event untouched as payload,
+// a topic by camera and the normalised fields under msg.findface.
+import { FaceEvent, normaliseEvent } from '../event/event';
+
+export type EventSourceKind = 'webhook' | 'simulate' | 'poll';
+
+export interface EventMessage {
+  payload: FaceEvent;
+  topic: string;
+  findface: {
+    source: EventSourceKind;
+    eventId: string;
+    cameraId: number;
+    cameraGroupId: number | null;
+    dossierId: number | null;
+    matched: boolean;
+    receivedAt: string;
+  };
+  [key: string]: unknown;
+}
+
+export function eventMessage(event: FaceEvent, source: EventSourceKind, receivedAt: Date = new Date()): EventMessage {
+  const normalised = normaliseEvent(event);
+  return {
+    payload: event,
+    topic: `findface/camera/${normalised.cameraId}`,
+    findface: {
+      source,
+      eventId: normalised.id,
+      cameraId: normalised.cameraId,
+      cameraGroupId: normalised.cameraGroupId ?? null,
+      dossierId: normalised.dossierId,
+      matched: normalised.matched,
+      receivedAt: receivedAt.toISOString(),
+    },
+  };
+}
