@@ -25,6 +25,8 @@ async function trayReady(page: Page, okButton: string): Promise<Locator> {
 
 /** Opens the node's edit dialog (as a double-click does) and waits for its form. */
 export async function openEditDialog(page: Page, id: string): Promise<Locator> {
+  // A dialog still closing (its tray slides out) would take the new one into its stack.
+  await page.waitForFunction(() => $('.red-ui-tray').length === 0 && RED.view.state() !== RED.state.EDITING);
   await page.evaluate((nodeId) => RED.editor.edit(RED.nodes.node(nodeId)), id);
   return trayReady(page, '#node-dialog-ok');
 }
@@ -93,6 +95,14 @@ export async function hasInputError(page: Page, inputId: string): Promise<boolea
   }, inputId);
 }
 
+/**
+ * Waits until the dialog marks the field invalid: for a config node select, which the editor fills and validates
+ * only after the dialog has opened.
+ */
+export async function waitForInputError(page: Page, inputId: string): Promise<void> {
+  await waitFor(() => hasInputError(page, inputId), UI_TIMEOUT_MS, `the dialog to mark #${inputId} invalid`);
+}
+
 export interface LabelBox {
   text: string;
   /** The text's width, and the label's box. */
@@ -133,6 +143,8 @@ export interface ResultLook {
   text: string;
   classes: string[];
   color: string;
+  /** What the stylesheet puts before the text (the ✔ or ✘), as CSS gives it, e.g. `"✔ "`; `none` for nothing. */
+  mark: string;
 }
 
 /** How a test button's answer looks: its text, classes and colour as rendered. */
@@ -146,6 +158,7 @@ export async function resultLook(page: Page, selector: string): Promise<ResultLo
         .split(/\s+/)
         .filter(Boolean),
       color: (globalThis as any).getComputedStyle(element[0]).color as string,
+      mark: (globalThis as any).getComputedStyle(element[0], '::before').content as string,
     };
   }, selector);
 }

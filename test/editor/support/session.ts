@@ -242,7 +242,10 @@ afterEach(async function () {
     if (!page || page.isClosed()) continue;
     for (const button of ['#node-config-dialog-cancel', '#node-dialog-cancel', '#red-ui-clipboard-dialog-cancel']) {
       const open = page.locator(button).last();
-      if (await open.isVisible().catch(() => false)) await open.click().catch(() => undefined);
+      if (await open.isVisible().catch(() => false)) {
+        await open.click().catch(() => undefined);
+        await open.waitFor({ state: 'detached' }).catch(() => undefined);
+      }
     }
   }
 });

@@ -54,6 +54,15 @@ export async function importNodes(page: Page, nodes: Array<Record<string, unknow
   }, nodes);
 }
 
+/** Deletes a node from the workspace (e.g. one a test imported), as Delete does. */
+export async function removeNode(page: Page, id: string): Promise<void> {
+  await page.evaluate((nodeId) => {
+    RED.nodes.remove(nodeId);
+    RED.nodes.dirty(true);
+    RED.view.redraw(true);
+  }, id);
+}
+
 /** The node's shape on the workspace. */
 export function workspaceNode(page: Page, id: string): Locator {
   return page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`);
@@ -123,7 +132,7 @@ export async function deployFromEditor(session: EditorSession): Promise<void> {
   const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
   await deployed.or(confirm).first().waitFor({ state: 'visible' });
   if (await confirm.isVisible()) {
-    const text = await page.locator('.ui-dialog:visible').last().innerText();
+    const text = await page.locator('.red-ui-notification').filter({ has: confirm }).last().innerText();
     throw new Error(`Deploy asked for confirmation: ${text}`);
   }
   await waitFor(() => session.nodeRed.count('Started ') > startedBefore, UI_TIMEOUT_MS, 'the runtime to start the deployed flows');
