@@ -12,6 +12,7 @@ import {
   dragFromPalette,
   editorSession,
   EditorSession,
+  fillAndLeave,
   fillTypedInput,
   hasErrorBadge,
   hasInputError,
@@ -42,10 +43,8 @@ function marked(page: Page, field: string): Promise<boolean> {
 }
 
 /** Types into a dialog field and leaves it (the editor validates on change). */
-async function type(page: Page, field: string, text: string): Promise<void> {
-  const input = page.locator(`#node-input-${field}`);
-  await input.fill(text);
-  await input.press('Tab');
+function type(page: Page, field: string, text: string): Promise<void> {
+  return fillAndLeave(page.locator(`#node-input-${field}`), text);
 }
 
 describe('editor: the face event source dialog', function () {

@@ -15,6 +15,7 @@ import {
   dragFromPalette,
   editorSession,
   EditorSession,
+  fillAndLeave,
   helpOutline,
   HelpOutline,
   openConfigDialog,
@@ -141,8 +142,7 @@ describe('editor: in Russian, with httpNodeRoot /api', function () {
   it('shows the URL for FindFace under httpNodeRoot with a Russian placeholder host, and the deployed source serves it', async () => {
     const id = await dragFromPalette(page, 'findface-event-in', { x: 600, y: 300 });
     await openEditDialog(page, id);
-    await page.locator('#node-input-path').fill('/door/events');
-    await page.locator('#node-input-path').press('Tab');
+    await fillAndLeave(page.locator('#node-input-path'), '/door/events');
     const url = await page.locator('#findface-event-in-url').innerText();
     assert.equal(url, `http://<хост-node-red>:${russian.nodeRed.port}/api/door/events`);
     await closeWithDone(page);

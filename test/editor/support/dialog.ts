@@ -79,11 +79,15 @@ export function typedInputField(page: Page, inputId: string): Locator {
   return page.locator(`#${inputId} + .red-ui-typedInput-container input.red-ui-typedInput-input`);
 }
 
-/** Types into a typedInput and leaves it, as a user does (the editor validates on change). */
-export async function fillTypedInput(page: Page, inputId: string, text: string): Promise<void> {
-  const field = typedInputField(page, inputId);
+/** Types into a field and leaves it, as a user does (the editor validates on change). */
+export async function fillAndLeave(field: Locator, text: string): Promise<void> {
   await field.fill(text);
   await field.press('Tab');
+}
+
+/** Types into a typedInput and leaves it. */
+export async function fillTypedInput(page: Page, inputId: string, text: string): Promise<void> {
+  await fillAndLeave(typedInputField(page, inputId), text);
 }
 
 /** Whether the dialog shows the field as invalid (the red border the editor's validation gives it). */
