@@ -1,18 +1,31 @@
 // The face event source's edit dialog in a real browser: the Source select
-// shows the rows of its mode only, a bad value marks the node invalid, and
-// simulate mode gives the node its input port (start / stop / one event).
+// shows the rows of its mode only and the fields of the mode chosen in the
+// dialog are validated at once; a bad value marks the node invalid; the URL
+// to give FindFace has a placeholder host, never the browser's; simulate and
+// poll mode give the node its input port, and the help says what it does.
 import assert from 'assert/strict';
 import type { Page } from 'playwright-core';
 import {
+  closeWithCancel,
   closeWithDone,
   deployFromEditor,
   dragFromPalette,
   editorSession,
   EditorSession,
+  fillAndLeave,
+  fillTypedInput,
   hasErrorBadge,
+  hasInputError,
+  helpSection,
+  importNodes,
   nodeView,
+  removeNode,
+  waitForInputError,
   openEditDialog,
+  workspaceLabel,
 } from './support/editor';
+
+declare const RED: any;
 
 const TYPE = 'findface-event-in';
 
@@ -22,6 +35,16 @@ async function visible(page: Page, selector: string): Promise<boolean> {
 
 async function inputPorts(page: Page, id: string): Promise<number> {
   return page.locator(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-port-input`).count();
+}
+
+/** Whether the dialog marks the field invalid. */
+function marked(page: Page, field: string): Promise<boolean> {
+  return hasInputError(page, `node-input-${field}`);
+}
+
+/** Types into a dialog field and leaves it (the editor validates on change). */
+function type(page: Page, field: string, text: string): Promise<void> {
+  return fillAndLeave(page.locator(`#node-input-${field}`), text);
 }
 
 describe('editor: the face event source dialog', function () {
@@ -43,15 +66,24 @@ describe('editor: the face event source dialog', function () {
     assert.equal(await page.locator('#node-input-mode').inputValue(), 'webhook');
     assert.equal(await visible(page, '#node-input-path'), true);
     assert.equal(await visible(page, '#node-input-rate'), false);
-    // The URL to give FindFace, kept up to date as the path is typed.
-    const url = page.locator('#findface-event-in-url');
-    assert.equal(await url.innerText(), `${session.nodeRed.url}/findface/events`);
-    await page.locator('#node-input-path').fill('door/events');
-    assert.equal(await url.innerText(), `${session.nodeRed.url}/door/events`);
-    await page.locator('#node-input-path').fill('/findface/events');
     await closeWithDone(page);
     assert.equal(await inputPorts(page, id), 0);
     assert.equal((await nodeView(page, id)).valid, true);
+  });
+
+  it('shows the URL to give FindFace with a placeholder host, never the browser\'s, kept up to date as the path is typed', async () => {
+    await openEditDialog(page, id);
+    const url = page.locator('#findface-event-in-url');
+    // The editor runs on 127.0.0.1 here: a URL with it would point FindFace at itself.
+    const port = session.nodeRed.port;
+    assert.equal(await url.innerText(), `http://<node-red-host>:${port}/findface/events`);
+    await type(page, 'path', 'door/events');
+    assert.equal(await url.innerText(), `http://<node-red-host>:${port}/door/events`);
+    await type(page, 'secret', 's3cret');
+    // The secret itself is never shown: FindFace gets it in the query.
+    assert.equal(await url.innerText(), `http://<node-red-host>:${port}/door/events?token=<secret>`);
+    assert.doesNotMatch(await url.innerText(), /127\.0\.0\.1|localhost/);
+    await closeWithCancel(page);
   });
 
   it('switches to the simulate rows, takes an input port, and is labelled by its rate', async () => {
@@ -68,8 +100,7 @@ describe('editor: the face event source dialog', function () {
     assert.equal(Number(view.props.rate), 5);
     assert.equal(view.valid, true);
     assert.equal(await inputPorts(page, id), 1);
-    const label = await page.locator(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-label`).textContent();
-    assert.equal(label?.trim(), 'simulate 5/s');
+    assert.equal(await workspaceLabel(page, id), 'simulate 5/s');
   });
 
   for (const [field, bad] of [
@@ -81,12 +112,14 @@ describe('editor: the face event source dialog', function () {
       await openEditDialog(page, id);
       const input = page.locator(`#node-input-${field}`);
       const good = await input.inputValue();
-      await input.fill(bad);
+      await type(page, field, bad);
+      assert.equal(await marked(page, field), true, `the dialog does not mark ${field} "${bad}"`);
       await closeWithDone(page);
       assert.equal((await nodeView(page, id)).valid, false, `${field} "${bad}" was accepted`);
       assert.equal(await hasErrorBadge(page, id), true);
       await openEditDialog(page, id);
-      await input.fill(good);
+      await type(page, field, good);
+      assert.equal(await marked(page, field), false);
       await closeWithDone(page);
       assert.equal((await nodeView(page, id)).valid, true);
       assert.equal(await hasErrorBadge(page, id), false);
@@ -95,26 +128,80 @@ describe('editor: the face event source dialog', function () {
 
   it('marks the node invalid for a camera layout that is not JSON of camera id to group id', async () => {
     await openEditDialog(page, id);
-    const cameras = page.locator('#node-input-cameras + .red-ui-typedInput-container input.red-ui-typedInput-input');
-    await cameras.fill('{"door": "one"}');
-    await cameras.press('Tab');
+    await fillTypedInput(page, 'node-input-cameras', '{"door": "one"}');
+    assert.equal(await hasInputError(page, 'node-input-cameras'), true);
     await closeWithDone(page);
     assert.equal((await nodeView(page, id)).valid, false);
     await openEditDialog(page, id);
-    await cameras.fill('{"1": 1, "2": 1, "3": 2}');
-    await cameras.press('Tab');
+    await fillTypedInput(page, 'node-input-cameras', '{"1": 1, "2": 1, "3": 2}');
     await closeWithDone(page);
     assert.equal((await nodeView(page, id)).valid, true);
+  });
+
+  it('validates the fields of the Source chosen in the dialog at once, before Done (not those of the saved one)', async () => {
+    // Valid as saved (webhook): the simulate rate and the poll server do not count in webhook mode.
+    const [saved] = await importNodes(page, [{ type: TYPE, mode: 'webhook', path: '/findface/mode-switch', maxBodyMb: 10, rate: 0, server: '', inputs: 0 }]);
+    try {
+      assert.equal((await nodeView(page, saved)).valid, true);
+      await openEditDialog(page, saved);
+      assert.equal(await marked(page, 'rate'), false);
+      await page.locator('#node-input-mode').selectOption('simulate');
+      assert.equal(await marked(page, 'rate'), true, 'rate 0 is not marked once Simulate is chosen');
+      await page.locator('#node-input-mode').selectOption('poll');
+      assert.equal(await marked(page, 'rate'), false, 'rate is still marked in poll mode');
+      assert.equal(await marked(page, 'server'), true, 'poll without a server is not marked once Poll is chosen');
+      await session.screenshot('event-in-poll-without-server');
+      await page.locator('#node-input-mode').selectOption('webhook');
+      assert.equal(await marked(page, 'server'), false);
+      // A bad path counts again once Webhook is back.
+      await type(page, 'path', '/find face');
+      assert.equal(await marked(page, 'path'), true);
+      await page.locator('#node-input-mode').selectOption('simulate');
+      assert.equal(await marked(page, 'path'), false, 'the webhook path is still marked in simulate mode');
+      await closeWithCancel(page);
+      assert.equal((await nodeView(page, saved)).valid, true, 'Cancel changed the node');
+    } finally {
+      await removeNode(page, saved);
+    }
+  });
+
+  it('marks a poll node without a server invalid, in the dialog and on the workspace', async () => {
+    const [poll] = await importNodes(page, [{ type: TYPE, mode: 'poll', path: '/findface/events', maxBodyMb: 10, server: '', pollIntervalS: 5, pollFilters: '{}', inputs: 1 }]);
+    try {
+      assert.equal((await nodeView(page, poll)).valid, false, 'a poll node without a server is valid');
+      assert.equal(await hasErrorBadge(page, poll), true);
+      await openEditDialog(page, poll);
+      await waitForInputError(page, 'node-input-server');
+      await closeWithCancel(page);
+    } finally {
+      await removeNode(page, poll);
+    }
+  });
+
+  it('gives a poll node an input port, which the help describes for poll as well as simulate mode', async () => {
+    await openEditDialog(page, id);
+    await page.locator('#node-input-mode').selectOption('poll');
+    await closeWithDone(page);
+    assert.equal(await inputPorts(page, id), 1);
+    assert.equal((await nodeView(page, id)).valid, false, 'poll without a server');
+    const inputs = await helpSection(page, TYPE, 'Inputs');
+    assert.match(inputs, /Simulate/);
+    assert.match(inputs, /Poll: any message, whatever it holds, polls the server now/);
+    assert.match(inputs, /authentication error/);
+    assert.match(inputs, /no input/, 'the help does not say webhook mode has no input');
+    // What the user sees, not how the request body is read.
+    const details = await helpSection(page, TYPE, 'Details');
+    assert.doesNotMatch(details, /body.?parser|raw bod|httpAdminRoot|before Node-RED's other/i);
   });
 
   it('marks a webhook path with spaces invalid', async () => {
     await openEditDialog(page, id);
     await page.locator('#node-input-mode').selectOption('webhook');
-    await page.locator('#node-input-path').fill('/find face');
+    await type(page, 'path', '/find face');
     await closeWithDone(page);
     assert.equal((await nodeView(page, id)).valid, false);
     await openEditDialog(page, id);
-    await page.locator('#node-input-path').fill('/findface/editor-test');
+    await type(page, 'path', '/findface/editor-test');
     await closeWithDone(page);
     assert.equal((await nodeView(page, id)).valid, true);
     assert.equal(await inputPorts(page, id), 0);

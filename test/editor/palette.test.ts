@@ -32,6 +32,9 @@ const fillRequired: Record<string, (page: Page, session: EditorSession) => Promi
   },
 };
 
+/** The field that names the node (the webhook's Name is stored as `title`, the contract's property). */
+const nameProperty: Record<string, string> = { 'findface-webhook': 'title' };
+
 /**
  * Nodes as flows saved earlier hold them: the properties of the first
  * release (findface-event-in, commit 514e6b4) or the contract's alone. Such a
@@ -116,11 +119,13 @@ describe('editor: the findface palette', function () {
         const dialog = await openEditDialogByDoubleClick(page, id);
         await fillRequired[type](page, session);
         const name = `my ${label}`;
-        await dialog.locator('#node-input-name').fill(name);
+        const property = nameProperty[type] ?? 'name';
+        await dialog.locator(`#node-input-${property}`).fill(name);
         await session.screenshot(`dialog-${type}`);
         await closeWithDone(page);
         const view = await nodeView(page, id);
-        assert.equal(view.props.name, name);
+        assert.equal(view.props[property], name);
+        assert.equal(view.props.name, name, 'the name Node-RED shows in the debug sidebar');
         assert.equal(view.valid, true, `${type} with its defaults is invalid`);
         assert.equal(await workspaceLabel(page, id), name);
         assert.equal(await hasErrorBadge(page, id), false, 'the node shows the red triangle of an invalid node');

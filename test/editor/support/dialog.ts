@@ -25,6 +25,8 @@ async function trayReady(page: Page, okButton: string): Promise<Locator> {
 
 /** Opens the node's edit dialog (as a double-click does) and waits for its form. */
 export async function openEditDialog(page: Page, id: string): Promise<Locator> {
+  // A dialog still closing (its tray slides out) would take the new one into its stack.
+  await page.waitForFunction(() => $('.red-ui-tray').length === 0 && RED.view.state() !== RED.state.EDITING);
   await page.evaluate((nodeId) => RED.editor.edit(RED.nodes.node(nodeId)), id);
   return trayReady(page, '#node-dialog-ok');
 }
@@ -77,11 +79,15 @@ export function typedInputField(page: Page, inputId: string): Locator {
   return page.locator(`#${inputId} + .red-ui-typedInput-container input.red-ui-typedInput-input`);
 }
 
-/** Types into a typedInput and leaves it, as a user does (the editor validates on change). */
-export async function fillTypedInput(page: Page, inputId: string, text: string): Promise<void> {
-  const field = typedInputField(page, inputId);
+/** Types into a field and leaves it, as a user does (the editor validates on change). */
+export async function fillAndLeave(field: Locator, text: string): Promise<void> {
   await field.fill(text);
   await field.press('Tab');
+}
+
+/** Types into a typedInput and leaves it. */
+export async function fillTypedInput(page: Page, inputId: string, text: string): Promise<void> {
+  await fillAndLeave(typedInputField(page, inputId), text);
 }
 
 /** Whether the dialog shows the field as invalid (the red border the editor's validation gives it). */
@@ -91,6 +97,14 @@ export async function hasInputError(page: Page, inputId: string): Promise<boolea
     if (input.length === 0) throw new Error(`no #${id} in the dialog`);
     return input.hasClass('input-error') || input.next('.red-ui-typedInput-container').hasClass('input-error');
   }, inputId);
+}
+
+/**
+ * Waits until the dialog marks the field invalid: for a config node select, which the editor fills and validates
+ * only after the dialog has opened.
+ */
+export async function waitForInputError(page: Page, inputId: string): Promise<void> {
+  await waitFor(() => hasInputError(page, inputId), UI_TIMEOUT_MS, `the dialog to mark #${inputId} invalid`);
 }
 
 export interface LabelBox {
@@ -133,6 +147,8 @@ export interface ResultLook {
   text: string;
   classes: string[];
   color: string;
+  /** What the stylesheet puts before the text (the ✔ or ✘), as CSS gives it, e.g. `"✔ "`; `none` for nothing. */
+  mark: string;
 }
 
 /** How a test button's answer looks: its text, classes and colour as rendered. */
@@ -146,6 +162,7 @@ export async function resultLook(page: Page, selector: string): Promise<ResultLo
         .split(/\s+/)
         .filter(Boolean),
       color: (globalThis as any).getComputedStyle(element[0]).color as string,
+      mark: (globalThis as any).getComputedStyle(element[0], '::before').content as string,
     };
   }, selector);
 }

@@ -227,6 +227,7 @@ async function startedSessions(): Promise<EditorSession[]> {
 
 // Root hooks (this module is loaded by every editor test file; mocha registers these once).
 afterEach(async function () {
+  this.timeout(4 * UI_TIMEOUT_MS);
   const test = this.currentTest;
   if (!test || test.state === 'pending') return;
   const failed = test.state === 'failed';
@@ -242,7 +243,12 @@ afterEach(async function () {
     if (!page || page.isClosed()) continue;
     for (const button of ['#node-config-dialog-cancel', '#node-dialog-cancel', '#red-ui-clipboard-dialog-cancel']) {
       const open = page.locator(button).last();
-      if (await open.isVisible().catch(() => false)) await open.click().catch(() => undefined);
+      if (await open.isVisible().catch(() => false)) {
+        // Dispatched, not clicked: a failed test may leave something over the button (a notification), and a click
+        // would wait for it to go.
+        await open.dispatchEvent('click').catch(() => undefined);
+        await open.waitFor({ state: 'detached' }).catch(() => undefined);
+      }
     }
   }
 });

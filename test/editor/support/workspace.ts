@@ -39,12 +39,13 @@ export async function dragFromPalette(page: Page, type: string, to: { x: number;
 
 /**
  * Adds nodes to the active flow as Import does (new ids), e.g. a node as a
- * flow saved earlier holds it; returns the new ids in the given order.
+ * flow saved earlier holds it; returns the new ids in the given order. A
+ * node given an `id` can be wired to by it (`wires`); Import renews both.
  */
 export async function importNodes(page: Page, nodes: Array<Record<string, unknown>>): Promise<string[]> {
   return page.evaluate((given) => {
     const z = RED.workspaces.active();
-    const flow = given.map((node: Record<string, unknown>, index: number) => ({ x: 300, y: 100 + 60 * index, wires: [], ...node, id: `imported-${index}`, z }));
+    const flow = given.map((node: Record<string, unknown>, index: number) => ({ x: 300, y: 100 + 60 * index, wires: [], ...node, id: String(node.id ?? `imported-${index}`), z }));
     const result = RED.nodes.import(flow, { generateIds: true, markChanged: true });
     const ids = flow.map((node: { id: string }) => result.nodeMap[node.id].id as string);
     for (const id of ids) RED.editor.validateNode(RED.nodes.node(id));
@@ -52,6 +53,15 @@ export async function importNodes(page: Page, nodes: Array<Record<string, unknow
     RED.view.redraw(true);
     return ids;
   }, nodes);
+}
+
+/** Deletes a node from the workspace (e.g. one a test imported), as Delete does. */
+export async function removeNode(page: Page, id: string): Promise<void> {
+  await page.evaluate((nodeId) => {
+    RED.nodes.remove(nodeId);
+    RED.nodes.dirty(true);
+    RED.view.redraw(true);
+  }, id);
 }
 
 /** The node's shape on the workspace. */
@@ -123,7 +133,7 @@ export async function deployFromEditor(session: EditorSession): Promise<void> {
   const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
   await deployed.or(confirm).first().waitFor({ state: 'visible' });
   if (await confirm.isVisible()) {
-    const text = await page.locator('.ui-dialog:visible').last().innerText();
+    const text = await page.locator('.red-ui-notification').filter({ has: confirm }).last().innerText();
     throw new Error(`Deploy asked for confirmation: ${text}`);
   }
   await waitFor(() => session.nodeRed.count('Started ') > startedBefore, UI_TIMEOUT_MS, 'the runtime to start the deployed flows');
