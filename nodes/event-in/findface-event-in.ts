@@ -11,6 +11,7 @@ import { FaceEvent, normaliseEvent } from '../lib/event/event';
 import type { FindFaceServerHandle, Query } from '../lib/findface/findface-api';
 import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from '../lib/findface/poller';
 import { compilePollSelection, parsePollFilters } from '../lib/findface/poll-filters';
+import type { CardLookup } from '../lib/findface/card-lookup';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from '../lib/source/simulator';
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
 import { RecentIds } from '../lib/source/recent-ids';
@@ -40,6 +41,8 @@ interface EventInDef extends NodeDef {
   pollIntervalS: number | string;
   pollFilters: string;
   startAt: 'now' | 'beginning';
+  /** Webhook and poll modes: add the matched card (`msg.findface.card`) from the findface-server node `server`. */
+  lookupCards: boolean;
 }
 
 interface EventInCredentials {
@@ -110,8 +113,11 @@ export = function (RED: NodeAPI) {
     let statusTimer: NodeJS.Timeout | undefined;
     let closed = false;
 
+    // "Who was seen": the card from the server's cache, never waited for (see lib/findface/card-lookup.ts).
+    let cards: CardLookup | null = null;
     const metadata = (event: FaceEvent, source: Mode) => {
       const normalised = normaliseEvent(event);
+      const card = cards && normalised.dossierId !== null ? cards.peek(normalised.dossierId) : undefined;
       return {
         topic: `findface/camera/${normalised.cameraId}`,
         findface: {
@@ -122,6 +128,7 @@ export = function (RED: NodeAPI) {
           dossierId: normalised.dossierId,
           matched: normalised.matched,
           receivedAt: new Date().toISOString(),
+          ...(card ? { card } : {}),
         },
       };
     };
@@ -148,6 +155,12 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'red', shape: 'ring', text: message });
       node.error(message);
     };
+
+    if (config.lookupCards === true && (mode === 'webhook' || mode === 'poll')) {
+      const server = RED.nodes.getNode(config.server) as unknown as FindFaceServerHandle | null;
+      cards = server?.cards?.() ?? null;
+      if (!cards) node.warn(RED._('findface-event-in.errors.no-card-server'));
+    }
 
     if (mode === 'webhook') {
       const path = normalisePath(config.path);

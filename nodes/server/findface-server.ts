@@ -32,7 +32,8 @@ import {
   TokenSource,
 } from '../lib/findface/findface-api';
 import { authFrom, LoginSession, ServerCredentials, sessionUuid } from '../lib/findface/session';
-import { hookSettingsFrom } from '../lib/findface/hooks';
+import { hookSettingsFrom, redactToken } from '../lib/findface/hooks';
+import { CardLookup } from '../lib/findface/card-lookup';
 
 interface ServerDef extends NodeDef {
   url: string;
@@ -50,6 +51,7 @@ type ServerNode = Node<ServerCredentials> & {
   externalAddress: string;
   absolutise: FindFaceServerHandle['absolutise'];
   acquireCameraGroups: FindFaceServerHandle['acquireCameraGroups'];
+  cards: FindFaceServerHandle['cards'];
   /** The configured timeout and TLS settings as given (for the test endpoint). */
   settings: { timeout: unknown; rejectUnauthorized: unknown; ca: unknown };
 };
@@ -233,8 +235,29 @@ export = function (RED: NodeAPI) {
       };
     };
 
+    // ---- the shared card cache ("who was seen"), created on first use ---------------------------
+    let cardLookup: CardLookup | undefined;
+    let lastCardWarning = 0;
+    node.cards = () => {
+      if (!node.client || closed) return null;
+      const client = node.client;
+      cardLookup =
+        cardLookup ??
+        new CardLookup({
+          fetch: (id, options) => client.getHumanCard(id, options),
+          onError: (id, message) => {
+            // At most one warning a minute: a FindFace that is down must not flood the log.
+            if (Date.now() - lastCardWarning < 60000) return;
+            lastCardWarning = Date.now();
+            node.warn(`${RED._('findface-server.errors.card')} ${id}: ${message}`);
+          },
+        });
+      return cardLookup;
+    };
+
     node.on('close', (done: () => void) => {
       closed = true;
+      cardLookup?.stop();
       groups?.stop();
       groups = undefined;
       leases = 0;
@@ -356,7 +379,12 @@ export = function (RED: NodeAPI) {
     async (req: Request, res: Response) => {
       try {
         const body = bodyOf(req);
-        const checked = hookSettingsFrom(body.hook);
+        // The source's shared secret goes into the URL (FindFace can only be given a URL: `?token=`).
+        let secret: unknown = body.secret;
+        if (secret === STORED_PASSWORD && typeof body.source === 'string') {
+          secret = (RED.nodes.getCredentials(body.source) as { secret?: string } | undefined)?.secret;
+        }
+        const checked = hookSettingsFrom(body.hook, typeof secret === 'string' && secret !== STORED_PASSWORD ? secret : '');
         if (!checked.settings) {
           res.status(400).json({ ok: false, status: 0, message: checked.problem });
           return;
@@ -369,10 +397,12 @@ export = function (RED: NodeAPI) {
         const client = made.client;
         try {
           const wanted = typeof body.hookId === 'number' && Number.isSafeInteger(body.hookId) ? body.hookId : undefined;
-          const existing = (await client.listHooks()).find((hook) => (wanted !== undefined ? hook.id === wanted : hook.url === checked.settings!.url));
+          const target = redactToken(checked.settings.url);
+          const existing = (await client.listHooks()).find((hook) => (wanted !== undefined ? hook.id === wanted : redactToken(String(hook.url ?? '')) === target));
           const hook = existing ? await client.updateHook(existing.id, checked.settings) : await client.createHook(checked.settings);
           const key = existing ? 'findface-server.hook.updated' : 'findface-server.hook.created';
-          res.status(200).json({ ok: true, status: existing ? 200 : 201, created: !existing, hook, message: RED._(key, { id: hook.id, url: hook.url ?? '' }) });
+          const shown = { ...hook, url: redactToken(String(hook.url ?? '')) };
+          res.status(200).json({ ok: true, status: existing ? 200 : 201, created: !existing, hook: shown, message: RED._(key, { id: hook.id, url: shown.url }) });
         } catch (error) {
           res.status(200).json(failure(error));
         } finally {

@@ -646,6 +646,12 @@ export interface FindFaceServerHandle {
    * Stopped when the last lease is released or the config node closes.
    */
   acquireCameraGroups(): CameraGroupsLease;
+  /**
+   * The shared card cache of this server (`GET /cards/humans/{id}/`, see
+   * card-lookup.ts), created on the first call; stopped when the config node
+   * closes. Null when the configuration is unusable.
+   */
+  cards(): import('./card-lookup').CardLookup | null;
 }
 
 /** A counted reference to a shared camera groups cache (see camera-groups.ts). */
