@@ -6,6 +6,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { EventInProperties, parseEventInConfig } from '../lib/source/event-in-config';
 import { ThrottledStatus } from '../shell/status';
+import { findFaceServer } from '../shell/config-node';
 import { asError, Done, failInput, problemText, refuseEveryInput } from '../shell/node-errors';
 import { pollMode } from './poll-mode';
 import { simulateMode } from './simulate-mode';
@@ -28,6 +29,11 @@ export = function (RED: NodeAPI) {
     const status = new ThrottledStatus(node, () => running.mode?.status() ?? {});
     const ctx: SourceContext & { node: Node<WebhookCredentials> } = { RED, node, statusChanged: () => status.request() };
     const config = parsed.value;
+    if (config.mode !== 'simulate' && config.cardsFrom !== undefined) {
+      const cards = findFaceServer(RED, config.cardsFrom)?.cards() ?? null;
+      if (cards) ctx.cardOf = (dossierId) => cards.peek(dossierId);
+      else node.warn(RED._('findface-event-in.errors.no-card-server'));
+    }
     const started: SourceMode | SourceModeFailure =
       config.mode === 'webhook' ? webhookMode(ctx, config) : config.mode === 'poll' ? pollMode(ctx, config) : simulateMode(ctx, config);
     if ('error' in started) {

@@ -36,7 +36,7 @@ export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode
     intervalMs: config.intervalMs,
     filters: config.filters,
     startAt: config.startAt,
-    onEvent: (event) => emitEvents(node, [server.absolutise(event as FaceEvent & Record<string, unknown>)], 'poll'),
+    onEvent: (event) => emitEvents(ctx, [server.absolutise(event as FaceEvent & Record<string, unknown>)], 'poll'),
     onStatus: (status) => {
       current = status;
       // An auth or configuration failure halts polling: Catch nodes hear of each new one (node.error needs a message for that).

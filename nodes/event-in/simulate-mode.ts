@@ -20,7 +20,7 @@ export function simulateMode(ctx: SourceContext, config: SimulateModeConfig): So
     const events: FaceEvent[] = [];
     for (let index = 0; index < count; index++) events.push(simulator.next());
     emitted += count;
-    emitEvents(node, events, 'simulate');
+    emitEvents(ctx, events, 'simulate');
     ctx.statusChanged();
   };
   const scheduler = new RateScheduler({ rate: config.rate, emit });

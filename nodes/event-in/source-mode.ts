@@ -4,6 +4,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { FaceEvent } from '../lib/event/event';
 import { eventMessage, EventSourceKind } from '../lib/source/event-messages';
+import type { CardInfo } from '../lib/findface/card-lookup';
 import type { Done } from '../shell/node-errors';
 
 export interface SourceMode {
@@ -23,10 +24,12 @@ export interface SourceContext {
   node: Node;
   /** The status changed (redrawn at most every 500 ms). */
   statusChanged(): void;
+  /** "Who was seen": the card from the server's cache, never waited for (lib/findface/card-lookup.ts). */
+  cardOf?: (dossierId: number) => CardInfo | undefined;
 }
 
 /** The events as messages, one send each: Node-RED deep-clones all but the first message of a multi-message send. */
-export function emitEvents(node: Node, events: FaceEvent[], source: EventSourceKind, extra?: (index: number) => Record<string, unknown>): void {
+export function emitEvents(ctx: SourceContext, events: FaceEvent[], source: EventSourceKind, extra?: (index: number) => Record<string, unknown>): void {
   const receivedAt = new Date();
-  events.forEach((event, index) => node.send({ ...eventMessage(event, source, receivedAt), ...extra?.(index) } as NodeMessage));
+  events.forEach((event, index) => ctx.node.send({ ...eventMessage(event, source, receivedAt, ctx.cardOf), ...extra?.(index) } as NodeMessage));
 }

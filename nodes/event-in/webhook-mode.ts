@@ -108,10 +108,10 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
           noteRejected();
         }
       });
-      emitEvents(node, fresh, 'webhook', (index) => ({ [ACK_PROPERTY]: acks[index] }));
+      emitEvents(ctx, fresh, 'webhook', (index) => ({ [ACK_PROPERTY]: acks[index] }));
       return;
     }
-    emitEvents(node, fresh, 'webhook');
+    emitEvents(ctx, fresh, 'webhook');
     res.status(200).json(answer);
     noteAccepted();
   };

@@ -14,6 +14,7 @@ import type { CameraGroupsLease } from '../lib/findface/server-handle';
 import { normaliseServerUrl, parseExternalAddress, parseServerConfig } from '../lib/findface/server-config';
 import { authFrom, LoginSession, sessionUuid } from '../lib/findface/session';
 import { absoluteUrl, httpNodeSettingsOf } from '../lib/delivery/target-url';
+import { CardLookup } from '../lib/findface/card-lookup';
 import { userDir } from '../shell/settings';
 import { problemText } from '../shell/node-errors';
 import { registerTestEndpoint } from './test-endpoint';
@@ -116,8 +117,27 @@ export = function (RED: NodeAPI) {
       };
     };
 
+    // ---- the shared card cache ("who was seen"), created on first use ---------------------------
+    let cardLookup: CardLookup | undefined;
+    let lastCardWarning = -Infinity;
+    node.cards = () => {
+      if (!node.client || closed) return null;
+      const client = node.client;
+      cardLookup ??= new CardLookup({
+        fetch: (id, options) => client.getHumanCard(id, options),
+        onError: (id, message) => {
+          // At most one warning a minute: a FindFace that is down must not flood the log.
+          if (performance.now() - lastCardWarning < 60000) return;
+          lastCardWarning = performance.now();
+          node.warn(`${RED._('findface-server.errors.card')} ${id}: ${message}`);
+        },
+      });
+      return cardLookup;
+    };
+
     node.on('close', (done: () => void) => {
       closed = true;
+      cardLookup?.stop();
       groups?.stop();
       groups = undefined;
       leases = 0;

@@ -12,7 +12,7 @@ import type { NodeAPI } from 'node-red';
 import { FindFaceApiError, FindFaceClient, isFindFaceApiError, TokenSource } from '../lib/findface/findface-api';
 import { normaliseServerUrl, parseServerConfig, parseServerTimeout } from '../lib/findface/server-config';
 import { authFrom, LoginSession, ServerCredentials, sessionUuid } from '../lib/findface/session';
-import { hookSettingsFrom } from '../lib/findface/hooks';
+import { hookSettingsFrom, redactToken } from '../lib/findface/hooks';
 import { absoluteUrl, httpNodeSettingsOf } from '../lib/delivery/target-url';
 import { isBlank } from '../lib/common/values';
 import { userDir } from '../shell/settings';
@@ -115,7 +115,12 @@ export function registerTestEndpoint(RED: NodeAPI): void {
   RED.httpAdmin.post('/findface-server/:id/hook', RED.auth.needsPermission('findface-server.write'), async (req: Request, res: Response): Promise<void> => {
     try {
       const body = bodyOf(req);
-      const checked = hookSettingsFrom(body.hook);
+      // The source's shared secret goes into the URL (FindFace can only be given a URL: `?token=`).
+      let secret: unknown = body.secret;
+      if (secret === STORED_PASSWORD && typeof body.source === 'string') {
+        secret = (RED.nodes.getCredentials(body.source) as { secret?: string } | undefined)?.secret;
+      }
+      const checked = hookSettingsFrom(body.hook, typeof secret === 'string' && secret !== STORED_PASSWORD ? secret : '');
       const settings = checked.settings;
       if (!settings) {
         res.status(400).json({ ok: false, status: 0, message: checked.problem });
@@ -128,10 +133,12 @@ export function registerTestEndpoint(RED: NodeAPI): void {
       }
       try {
         const wanted = typeof body.hookId === 'number' && Number.isSafeInteger(body.hookId) ? body.hookId : undefined;
-        const existing = (await made.client.listHooks()).find((hook) => (wanted !== undefined ? hook.id === wanted : hook.url === settings.url));
+        const target = redactToken(settings.url);
+        const existing = (await made.client.listHooks()).find((hook) => (wanted !== undefined ? hook.id === wanted : redactToken(String(hook.url ?? '')) === target));
         const hook = existing ? await made.client.updateHook(existing.id, settings) : await made.client.createHook(settings);
         const key = existing ? 'findface-server.hook.updated' : 'findface-server.hook.created';
-        res.status(200).json({ ok: true, status: existing ? 200 : 201, created: !existing, hook, message: RED._(key, { id: hook.id, url: hook.url ?? '' }) });
+        const shown = { ...hook, url: redactToken(String(hook.url ?? '')) };
+        res.status(200).json({ ok: true, status: existing ? 200 : 201, created: !existing, hook: shown, message: RED._(key, { id: hook.id, url: shown.url }) });
       } catch (error) {
         res.status(200).json(failure(error));
       } finally {

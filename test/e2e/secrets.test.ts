@@ -15,12 +15,14 @@ import path from 'path';
 import { NodeRedProcess, repoRoot } from '../support/node-red-process';
 import { waitFor } from '../support/wait';
 import { seedEvent } from '../fixtures/events';
+import { FakeFindFace } from '../support/fake-findface';
 
 const random = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 const EVENT_SECRET = random('event-in-secret');
 const SIGNING_KEY = 'whsec_' + randomBytes(32).toString('base64');
 const OLD_SIGNING_KEY = 'whsec_' + randomBytes(32).toString('base64');
 const SERVER_TOKEN = random('findface-token');
+const SERVER_PASSWORD = random('findface-password');
 
 /** The webhook sender's password credentials, read from its editor file (none: that part is skipped). */
 function webhookCredentialNames(): string[] {
@@ -34,7 +36,7 @@ const WEBHOOK_CREDENTIALS = Object.fromEntries(webhookCredentialNames().map((nam
 
 /** Every secret value, and the parts a leak could show on its own (a signing key's base64 body). */
 const SECRETS = [
-  EVENT_SECRET, SIGNING_KEY, OLD_SIGNING_KEY, SIGNING_KEY.slice('whsec_'.length), OLD_SIGNING_KEY.slice('whsec_'.length), SERVER_TOKEN,
+  EVENT_SECRET, SIGNING_KEY, OLD_SIGNING_KEY, SIGNING_KEY.slice('whsec_'.length), OLD_SIGNING_KEY.slice('whsec_'.length), SERVER_TOKEN, SERVER_PASSWORD,
   ...Object.values(WEBHOOK_CREDENTIALS),
 ];
 
@@ -84,6 +86,8 @@ describe('secrets in a real Node-RED', function () {
   const findFace = { server: undefined as http.Server | undefined, seen: [] as string[], port: 0 };
   const receiver = { server: undefined as http.Server | undefined, batches: [] as Array<{ headers: http.IncomingHttpHeaders; body: unknown }>, port: 0 };
   const outFile = () => path.join(nodeRed.userDir, 'events.ndjson');
+  // A FindFace to log in to with a user name and password; its short-lived tokens are secrets too.
+  let loginFindFace: FakeFindFace | undefined;
 
   const deploy = async (flows: unknown[]) => {
     const startedBefore = nodeRed.count('Started flows');
@@ -124,8 +128,14 @@ describe('secrets in a real Node-RED', function () {
           timeout: 5000, backoffBase: 0.1, backoffFactor: 2.7, backoffMax: 1, maxAttempts: 3, successCodes: '200', credentials: WEBHOOK_CREDENTIALS, wires: [[], []],
         }]
       : [];
+    loginFindFace = await FakeFindFace.start({ users: { operator: SERVER_PASSWORD }, tokenLifetimeMs: 1500 });
+    loginFindFace.addEvents(3);
     const server = registered.has('findface-server')
-      ? [{ id: 'srv', type: 'findface-server', name: 'secrets', url: `http://127.0.0.1:${findFace.port}`, externalAddress: '', timeout: 5000, credentials: { token: SERVER_TOKEN } }]
+      ? [
+          { id: 'srv', type: 'findface-server', name: 'secrets', url: `http://127.0.0.1:${findFace.port}`, externalAddress: '', timeout: 5000, credentials: { token: SERVER_TOKEN } },
+          { id: 'srv-login', type: 'findface-server', name: 'login', url: loginFindFace.url, externalAddress: '', timeout: 5000, credentials: { username: 'operator', password: SERVER_PASSWORD } },
+          { id: 'poll-in', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 'srv-login', pollIntervalS: 0.3, pollFilters: '{}', startAt: 'beginning', wires: [[]] },
+        ]
       : [];
     await deploy([
       { id: 'tab', type: 'tab', label: 'secrets' },
@@ -142,6 +152,7 @@ describe('secrets in a real Node-RED', function () {
   after(async () => {
     await nodeRed?.dispose();
     if (findFace.server) await close(findFace.server);
+    await loginFindFace?.close();
     if (receiver.server) await close(receiver.server);
   });
 
@@ -229,7 +240,7 @@ describe('secrets in a real Node-RED', function () {
       ['findface-event-in', 'sec-in', { has_secret: true, has_signingSecrets: false }],
       ['findface-event-in', 'sig-in', { has_secret: false, has_signingSecrets: true }],
     ];
-    if (registered.has('findface-server')) expected.push(['findface-server', 'srv', { has_token: true }]);
+    if (registered.has('findface-server')) expected.push(['findface-server', 'srv', { has_token: true, has_password: false }], ['findface-server', 'srv-login', { has_token: false, has_password: true }]);
     if (registered.has('findface-webhook') && Object.keys(WEBHOOK_CREDENTIALS).length) {
       expected.push(['findface-webhook', 'hook', Object.fromEntries(Object.keys(WEBHOOK_CREDENTIALS).map((name) => [`has_${name}`, true]))]);
     }
@@ -242,7 +253,8 @@ describe('secrets in a real Node-RED', function () {
       // Text-type credentials (the webhook's basic-auth user name) are no secret: Node-RED returns them as they are.
       const secretFlags = Object.fromEntries(Object.entries(answer).filter(([name]) => name.startsWith('has_')));
       assert.deepEqual(secretFlags, flags);
-      assert.deepEqual(Object.keys(answer).filter((name) => !name.startsWith('has_')).filter((name) => name !== 'user'), []);
+      // The FindFace user name (a text credential) is no secret either.
+      assert.deepEqual(Object.keys(answer).filter((name) => !name.startsWith('has_')).filter((name) => name !== 'user' && name !== 'username'), []);
     }
   });
 
@@ -262,6 +274,11 @@ describe('secrets in a real Node-RED', function () {
   });
 
   it('no secret appears in GET /flows, flows.json, flows_cred.json (encrypted) or the log', async () => {
+    if (registered.has('findface-server')) {
+      // The poll source has logged in, and again once its token neared its expiry.
+      await waitFor(() => (loginFindFace?.logins.length ?? 0) >= 2, 10000, 'a login and a renewal');
+      SECRETS.push(...(loginFindFace?.issuedTokens.keys() ?? []));
+    }
     for (const version of ['v1', 'v2']) {
       const exported = await (await fetch(`${nodeRed.url}/flows`, { headers: { 'Node-RED-API-Version': version } })).text();
       assert.deepEqual(leaks(exported), [], `GET /flows (${version})`);
@@ -278,6 +295,7 @@ describe('secrets in a real Node-RED', function () {
     assert.equal(credentials['sec-in'].secret, EVENT_SECRET);
     assert.equal(credentials['sig-in'].signingSecrets, `${SIGNING_KEY} ${OLD_SIGNING_KEY}`);
     if (registered.has('findface-server')) assert.equal(credentials.srv.token, SERVER_TOKEN);
+    if (registered.has('findface-server')) assert.deepEqual(credentials['srv-login'], { username: 'operator', password: SERVER_PASSWORD });
     for (const [name, value] of Object.entries(WEBHOOK_CREDENTIALS)) if (registered.has('findface-webhook')) assert.equal(credentials.hook[name], value);
     // Stopping writes the last log lines too.
     await nodeRed.stop();

@@ -49,9 +49,11 @@ export function filtersFor(filters: Record<string, unknown>, form: 'as-is' | 'fl
 
 /**
  * Checks the webhook settings the editor sends: `filters` may be a JSON
- * object or its text, with `form` saying how the server takes it.
+ * object or its text, with `form` saying how the server takes it. A `secret`
+ * (the source's shared secret) is added to the URL as `?token=`, the only way
+ * FindFace can send it.
  */
-export function hookSettingsFrom(value: unknown): { settings?: HookSettings; problem?: string } {
+export function hookSettingsFrom(value: unknown, secret = ''): { settings?: HookSettings; problem?: string } {
   if (!isPlainObject(value)) return { problem: 'no webhook settings given' };
   const name = typeof value.name === 'string' ? value.name.trim() : '';
   if (name.length < 2 || name.length > 100) return { problem: 'the webhook name must have 2 to 100 characters' };
@@ -65,7 +67,9 @@ export function hookSettingsFrom(value: unknown): { settings?: HookSettings; pro
   if (!parsedUrl || (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')) {
     return { problem: `the webhook URL "${url}" is not an http(s) URL FindFace can post to` };
   }
-  if (url.length > 300) return { problem: 'the webhook URL is longer than the 300 characters FindFace keeps' };
+  if (secret && !parsedUrl.searchParams.has('token')) parsedUrl.searchParams.set('token', secret);
+  const fullUrl = secret ? parsedUrl.toString() : url;
+  if (fullUrl.length > 300) return { problem: 'the webhook URL is longer than the 300 characters FindFace keeps' };
   const active = value.active === undefined ? true : value.active;
   if (typeof active !== 'boolean') return { problem: 'active must be true or false' };
   const whole = (key: 'batch_size' | 'send_attempts', min: number, fallback: number): number | string => {
@@ -90,5 +94,17 @@ export function hookSettingsFrom(value: unknown): { settings?: HookSettings; pro
   const form = value.form === 'flat' || value.form === 'sectioned' ? value.form : 'as-is';
   const shaped = filtersFor(filters, form);
   if (!shaped.filters) return { problem: shaped.problem };
-  return { settings: { name, active, url, batch_size: batchSize, send_attempts: sendAttempts, filters: shaped.filters } };
+  return { settings: { name, active, url: fullUrl, batch_size: batchSize, send_attempts: sendAttempts, filters: shaped.filters } };
+}
+
+/** The URL with a `token` query value shown as `***` (for answers and messages). */
+export function redactToken(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.searchParams.has('token')) return url;
+    parsed.searchParams.set('token', '***');
+    return parsed.toString().replace('token=***', 'token=***');
+  } catch {
+    return url;
+  }
 }

@@ -2,6 +2,7 @@
 // `RED.nodes.getNode(config.server)` gives them (see nodes/shell/config-node.ts).
 // Kept apart from the REST client (findface-api.ts) and the camera cache
 // (camera-groups.ts), which both sit below it.
+import type { CardLookup } from './card-lookup';
 import type { CameraGroups } from './camera-groups';
 import type { FindFaceClient } from './findface-api';
 
@@ -22,6 +23,12 @@ export interface FindFaceServerHandle {
    * Stopped when the last lease is released or the config node closes.
    */
   acquireCameraGroups(): CameraGroupsLease;
+  /**
+   * The shared card cache of this server (`GET /cards/humans/{id}/`, see
+   * card-lookup.ts), created on the first call; stopped when the config node
+   * closes. Null when the configuration is unusable.
+   */
+  cards(): CardLookup | null;
 }
 
 /** A counted reference to a shared camera groups cache (see camera-groups.ts). */

@@ -48,6 +48,7 @@ export interface EventInProperties {
   rate?: unknown;
   seed?: unknown;
   simulation?: unknown;
+  lookupCards?: unknown;
   cameras?: unknown;
   dossiers?: unknown;
   matchedRatio?: unknown;
@@ -59,7 +60,12 @@ export interface EventInProperties {
   startAt?: unknown;
 }
 
-export interface WebhookModeConfig {
+/** "Who was seen" (webhook and poll modes): the findface-server node whose card cache names the matched person, when `lookupCards` is on. */
+export interface CardSource {
+  cardsFrom: string | undefined;
+}
+
+export interface WebhookModeConfig extends CardSource {
   mode: 'webhook';
   /** With a leading slash, as the route is served. */
   path: string;
@@ -85,7 +91,7 @@ export interface SimulateModeConfig {
   simulation: 'steady' | 'walk-up';
 }
 
-export interface PollModeConfig {
+export interface PollModeConfig extends CardSource {
   mode: 'poll';
   /** The findface-server config node's id. */
   server: string;
@@ -122,6 +128,11 @@ export function parseRate(value: unknown): Result<number> {
   return rate > 0 && rate <= MAX_RATE ? parsedValue(rate) : parseProblem('bad-rate', { value: shownValue(value) });
 }
 
+function cardSource(props: EventInProperties): CardSource {
+  const on = props.lookupCards === true || props.lookupCards === 'true';
+  return { cardsFrom: on && typeof props.server === 'string' && props.server.trim() ? props.server : on ? '' : undefined };
+}
+
 export function parseWebhookMode(props: EventInProperties): Result<WebhookModeConfig> {
   const path = props.path;
   if (path !== undefined && path !== null && typeof path !== 'string') return parseProblem('bad-path', { value: shownValue(path) });
@@ -139,6 +150,7 @@ export function parseWebhookMode(props: EventInProperties): Result<WebhookModeCo
     return parseProblem('bad-number', { value: [props.dedupWindowS, props.toleranceS, props.queuedTimeoutS].map((v) => shownValue(v)).join(' / ') });
   }
   return parsedValue({
+    ...cardSource(props),
     mode: 'webhook',
     path: normaliseRoutePath(path),
     maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024),
@@ -212,7 +224,7 @@ export function parsePollMode(props: EventInProperties): Result<PollModeConfig> 
   const intervalS = numberOf(props.pollIntervalS, 5);
   if (!(intervalS >= 0.1)) return parseProblem('bad-interval', { value: shownValue(props.pollIntervalS) });
   const startAt = props.startAt === 'beginning' ? 'beginning' : 'now';
-  const config: PollModeConfig = { mode: 'poll', server: props.server, intervalMs: intervalS * 1000, filters: filters.value.query, selection: filters.value, startAt };
+  const config: PollModeConfig = { ...cardSource(props), mode: 'poll', server: props.server, intervalMs: intervalS * 1000, filters: filters.value.query, selection: filters.value, startAt };
   // Whatever else the poller refuses (its own rules on FindFace's query parameters).
   const pollerIssue = pollerOptionsProblem({ intervalMs: config.intervalMs, filters: config.filters, startAt });
   if (pollerIssue) return parseProblem('bad-filters', { error: pollerIssue });

@@ -1,6 +1,7 @@
 // The message a source emits for one event: the event untouched as payload,
 // a topic by camera and the normalised fields under msg.findface.
 import { FaceEvent, normaliseEvent } from '../event/event';
+import type { CardInfo } from '../findface/card-lookup';
 
 export type EventSourceKind = 'webhook' | 'simulate' | 'poll';
 
@@ -15,12 +16,15 @@ export interface EventMessage {
     dossierId: number | null;
     matched: boolean;
     receivedAt: string;
+    /** "Who was seen" (lookupCards): the matched card from the server's cache, when it has it. */
+    card?: CardInfo;
   };
   [key: string]: unknown;
 }
 
-export function eventMessage(event: FaceEvent, source: EventSourceKind, receivedAt: Date = new Date()): EventMessage {
+export function eventMessage(event: FaceEvent, source: EventSourceKind, receivedAt: Date = new Date(), cardOf?: (dossierId: number) => CardInfo | undefined): EventMessage {
   const normalised = normaliseEvent(event);
+  const card = cardOf && normalised.dossierId !== null ? cardOf(normalised.dossierId) : undefined;
   return {
     payload: event,
     topic: `findface/camera/${normalised.cameraId}`,
@@ -32,6 +36,7 @@ export function eventMessage(event: FaceEvent, source: EventSourceKind, received
       dossierId: normalised.dossierId,
       matched: normalised.matched,
       receivedAt: receivedAt.toISOString(),
+      ...(card ? { card } : {}),
     },
   };
 }
