@@ -30,7 +30,9 @@ interface Row {
 const BASE: Record<Row['type'], (id: string) => Record<string, unknown>> = {
   'findface-event-in': (id) => ({ mode: 'webhook', path: `/bad-config/${id}`, maxBodyMb: 10, dedupWindowS: 0, toleranceS: 300, wires: [[]] }),
   'findface-filter': () => ({ filters: '{}', outputs: 1, cameraGroups: '', wires: [[]] }),
-  'findface-webhook': () => ({ title: 'bad config', url: 'http://127.0.0.1:9/hook', active: true, batchSize: 1, lingerMs: 0, timeout: 10000, backoffBase: 0.1, backoffFactor: 2.7, backoffMax: 100, maxAttempts: 10, successCodes: '200', wires: [[], []] }),
+  // The title names the webhook in Node-RED's log lines (`[findface-webhook:<title>]`), so it names the row too (not the id
+  // itself: a property equal to the node's id makes Node-RED refuse the flow).
+  'findface-webhook': (id: string) => ({ title: `hook ${id}`, url: 'http://127.0.0.1:9/hook', active: true, batchSize: 1, lingerMs: 0, timeout: 10000, backoffBase: 0.1, backoffFactor: 2.7, backoffMax: 100, maxAttempts: 10, successCodes: '200', wires: [[], []] }),
   'findface-server': () => ({ url: 'http://127.0.0.1:9', externalAddress: '', timeout: 10000, credentials: { token: 'bad-config-token' } }),
 };
 
@@ -144,7 +146,9 @@ function nodeFor(row: Row): Record<string, unknown> {
 
 /** Log lines at error or warn level of the node `id` (Node-RED writes `[level] [type:id]` when the node has no name). */
 function linesOf(log: string, row: Row): string[] {
-  return log.split('\n').filter((line) => /\[(error|warn)\]/.test(line) && line.includes(`[${row.type}:${row.id}]`));
+  return log
+    .split('\n')
+    .filter((line) => /\[(error|warn)\]/.test(line) && (line.includes(`[${row.type}:${row.id}]`) || line.includes(`[${row.type}:hook ${row.id}]`)));
 }
 
 async function deploy(nodeRed: NodeRedProcess, flows: unknown[]): Promise<void> {

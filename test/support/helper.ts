@@ -20,6 +20,15 @@ export function coreNode(file: string): unknown {
 
 helper.init(nodeRedPath);
 
+// A suite whose node type is not registered (a module that failed to load, a
+// misspelt type) must fail, not go quietly pending with no node to test.
+const loadFlow = helper.load.bind(helper);
+helper.load = async (nodes: unknown, flow: Array<{ id: string; type: string; d?: boolean }>, credentials?: unknown) => {
+  await loadFlow(nodes, flow, credentials);
+  const missing = flow.filter((node) => node.type !== 'tab' && !node.type.startsWith('subflow') && !node.d && !helper.getNode(node.id));
+  if (missing.length) throw new Error(`node types not registered, or nodes not started: ${missing.map((node) => `${node.id} (${node.type})`).join(', ')}`);
+};
+
 export default helper as {
   load(nodes: unknown, flow: unknown[], credentials?: unknown): Promise<void>;
   unload(): Promise<void>;
