@@ -191,6 +191,8 @@ export = function (RED: NodeAPI) {
         signingSecrets,
         toleranceS,
         maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024),
+        // Node-RED's own authentication of httpNode routes runs before this node's handler.
+        authenticatedUpstream: Boolean((RED.settings as { httpNodeAuth?: unknown }).httpNodeAuth),
       };
       const recentIds = dedupWindowS > 0 ? new RecentIds(dedupWindowS * 1000) : undefined;
       let duplicates = 0;
@@ -275,7 +277,7 @@ export = function (RED: NodeAPI) {
 
       const nodeRoot = String((RED.settings as { httpNodeRoot?: string | false }).httpNodeRoot || '/');
       const stopCapture = isLiteralPath(path)
-        ? captureRawBody(RED.httpNode as never, `${nodeRoot}/${path}`, options.maxBodyBytes)
+        ? captureRawBody(RED.httpNode as never, `${nodeRoot}/${path}`)
         : () => undefined;
       RED.httpNode.all(path, handler);
       showStatus();
