@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import os from 'os';
 import nodePath from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { ackGroup, ACK_PROPERTY } from '../lib/event/acknowledgement';
+import { ackGroup, acknowledgedDownstream, ACK_PROPERTY, WiredNode } from '../lib/event/acknowledgement';
 import { FaceEvent, normaliseEvent } from '../lib/event/event';
 import type { FindFaceServerHandle, Query } from '../lib/findface/findface-api';
 import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from '../lib/findface/poller';
@@ -31,8 +31,11 @@ interface EventInDef extends NodeDef {
   autostart: boolean;
   dedupWindowS: number | string;
   toleranceS: number | string;
-  /** "emitted": answer 200 once the events are sent on; "queued": once senders have queued them all, else 503. */
-  respond: 'emitted' | 'queued';
+  /**
+   * "emitted": answer 200 once the events are sent on; "queued": once senders have queued them all, else 503;
+   * "auto" (default): "queued" while a webhook node is wired to the source (directly or through webhook filters), else "emitted".
+   */
+  respond: 'emitted' | 'queued' | 'auto';
   queuedTimeoutS: number | string;
   /** Poll mode: the findface-server config node, seconds between polls, FindFace query filters (JSON), where a new node starts. */
   server: string;
@@ -152,7 +155,7 @@ export = function (RED: NodeAPI) {
       const path = normalisePath(config.path);
       const maxBodyMb = numberOf(config.maxBodyMb, 10);
       const dedupWindowS = numberOf(config.dedupWindowS, 0);
-      const respondWhenQueued = config.respond === 'queued';
+      const respond = config.respond === undefined || config.respond === null || (config.respond as string) === '' ? 'auto' : config.respond;
       const queuedTimeoutMs = numberOf(config.queuedTimeoutS, 10) * 1000;
       const toleranceS = numberOf(config.toleranceS, 300);
       const configPath: unknown = config.path;
@@ -170,7 +173,7 @@ export = function (RED: NodeAPI) {
         return;
       }
       // A mistyped answer mode must not silently weaken "queued" to "emitted".
-      if (config.respond !== undefined && config.respond !== null && config.respond !== 'emitted' && config.respond !== 'queued') {
+      if (!['emitted', 'queued', 'auto'].includes(respond)) {
         fail(RED._('findface-event-in.errors.bad-respond', { value: shown(config.respond) }));
         return;
       }
@@ -226,6 +229,17 @@ export = function (RED: NodeAPI) {
         node.warn(RED._('findface-event-in.errors.rejected', { status: result.status, ip: req.ip ?? '', error: result.error }) + held);
       };
 
+      // Read per request: a modified-nodes deploy can change what is wired behind the source.
+      const acknowledgedBehind = () => acknowledgedDownstream((node as unknown as WiredNode).wires, (id) => RED.nodes.getNode(id) as unknown as WiredNode | undefined);
+      let warnedEmitted = false;
+      const waitForQueue = () => {
+        if (respond === 'queued') return true;
+        if (respond === 'auto') return acknowledgedBehind();
+        if (!warnedEmitted && acknowledgedBehind()) node.warn(RED._('findface-event-in.errors.emitted-before-queued'));
+        warnedEmitted = true;
+        return false;
+      };
+
       const handler = (req: Request, res: Response, next: NextFunction) => {
         takeWebhookRequest(req, options).then(
           (result) => {
@@ -244,7 +258,7 @@ export = function (RED: NodeAPI) {
             const answer: Record<string, number> = { accepted: events.length };
             if (events.length !== result.events.length) answer.duplicates = result.events.length - events.length;
             const messages = messagesFor(events, 'webhook');
-            if (respondWhenQueued && messages.length) {
+            if (messages.length && waitForQueue()) {
               const acks = ackGroup(messages.map((msg) => String((msg.payload as FaceEvent).id)), queuedTimeoutMs, (outcome) => {
                 if (outcome.ok) {
                   lastError = undefined;
