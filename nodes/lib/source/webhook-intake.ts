@@ -2,7 +2,10 @@
 // method, secret, content type and declared size come first and are answered
 // without reading the body; then the body is read (bounded by the size limit
 // and, until the request is authenticated, by a budget shared by every route),
-// and its signature, encoding and events are checked, in that order.
+// and its signature, encoding and events are checked, in that order. The
+// unread rest of a refused body is discarded as it arrives (Node.js does so
+// once the answer is written), and the connection stays usable, as with
+// Node-RED's own httpNodeAuth: the client can read its 401/413/415/503.
 // Plain Node.js: the node adapts it to Node-RED's httpNode.
 import { createHash, timingSafeEqual } from 'crypto';
 import { eventsFromBody, FaceEvent } from '../event/event';
@@ -128,41 +131,33 @@ function overBudget(limit: number): Exclude<IntakeResult, { status: 200 }> {
   return { status: 503, error: new BodyBudgetError(limit).message, headers: { 'Retry-After': '1' } };
 }
 
-/**
- * An answer given before the whole body has arrived: the connection is closed
- * after it, so a refused client cannot keep streaming bytes to be discarded.
- */
-function beforeBody(result: Exclude<IntakeResult, { status: 200 }>): IntakeResult {
-  return { ...result, headers: { ...result.headers, Connection: 'close' } };
-}
-
 export async function takeWebhookRequest(req: IntakeRequest, options: IntakeOptions): Promise<IntakeResult> {
   if (req.method !== 'POST') {
-    return beforeBody({ status: 405, error: `method ${req.method} is not allowed: FindFace sends POST`, headers: { Allow: 'POST' } });
+    return { status: 405, error: `method ${req.method} is not allowed: FindFace sends POST`, headers: { Allow: 'POST' } };
   }
   if (options.secret && !authorised(req, options.secret)) {
-    return beforeBody({
+    return {
       status: 401,
       error: 'missing or wrong secret: send "Authorization: Bearer <secret>" or add ?token=<secret> to the URL',
       headers: { 'WWW-Authenticate': 'Bearer' },
-    });
+    };
   }
   const typeProblem = contentTypeProblem(req.headers['content-type']);
-  if (typeProblem) return beforeBody({ status: 415, error: typeProblem });
+  if (typeProblem) return { status: 415, error: typeProblem };
   const declaredLength = Number(req.headers['content-length']);
-  if (declaredLength > options.maxBodyBytes) return beforeBody(tooLarge(options.maxBodyBytes));
+  if (declaredLength > options.maxBodyBytes) return tooLarge(options.maxBodyBytes);
 
   // Checked above: a shared secret that matched, or Node-RED's own authentication.
   const budget = options.secret || options.authenticatedUpstream ? undefined : (options.budget ?? unauthenticatedBodies);
-  if (budget && declaredLength > 0 && !budget.fits(declaredLength)) return beforeBody(overBudget(budget.limit));
+  if (budget && declaredLength > 0 && !budget.fits(declaredLength)) return overBudget(budget.limit);
   let raw: Buffer | undefined;
   let body: unknown;
   if (req.findfaceBodyUnread || !req._body) {
     try {
       raw = await readBody(req, options.maxBodyBytes, budget);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return beforeBody(tooLarge(options.maxBodyBytes));
-      if (error instanceof BodyBudgetError) return beforeBody(overBudget(error.limit));
+      if (error instanceof BodyTooLargeError) return tooLarge(options.maxBodyBytes);
+      if (error instanceof BodyBudgetError) return overBudget(error.limit);
       throw error;
     }
   } else {
