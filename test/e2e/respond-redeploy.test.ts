@@ -23,13 +23,14 @@ describe('respond mode and redeploys under load (real Node-RED)', function () {
 
   // The Catch node's log line at warn, so that the "closing" errors show in a log kept at warn.
   const flows = (respond: string | undefined) =>
-    (pipelineFlows({ receiverUrl: receiver.url, source: { respond, queuedTimeoutS: 2 }, webhook: { batchSize: 20 } }) as Array<Record<string, unknown>>).map((node) =>
+    (pipelineFlows({ receiverUrl: receiver.url, source: { respond, queuedTimeoutS: 2 }, webhook: { batchSize: 50 } }) as Array<Record<string, unknown>>).map((node) =>
       node.id === 'catch-log' ? { ...node, func: String(node.func).replace('node.log(', 'node.warn(') } : node,
     );
 
   before(async () => {
     receiver = await Receiver.start();
-    receiver.respondWith({ status: 200, delayMs: 50 });
+    // Faster than the load (400 events/s at most), so that the queue drains between the runs.
+    receiver.respondWith({ status: 200, delayMs: 10 });
     red = await NodeRedProcess.create({ flows: flows('queued'), settings: { logging: { console: { level: 'warn', metrics: false, audit: false } } } });
     await red.start();
   });
@@ -89,7 +90,7 @@ describe('respond mode and redeploys under load (real Node-RED)', function () {
         quietSince = performance.now();
       }
       return arrived >= acknowledged.size || performance.now() - quietSince > 1500;
-    }, 20000, 'the queue to drain');
+    }, Math.max(20000, DEPLOYS * 1000), 'the queue to drain');
     const report = deliveryReport(receiver.deliveredIds, acked);
     const posts = loads.reduce((sum, load) => sum + load.posts, 0);
     const closing = red.log.slice(logMark).split('the webhook node is closing').length - 1;
