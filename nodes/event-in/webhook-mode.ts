@@ -3,7 +3,7 @@
 // route, answers, drops repeats, and keeps the path to one node.
 import type { NextFunction, Request, Response } from 'express';
 import type { Node } from 'node-red';
-import { ackGroup, ACK_PROPERTY } from '../lib/event/acknowledgement';
+import { ACK_PROPERTY, ackGroup, acknowledgedDownstream, WiredNode } from '../lib/event/acknowledgement';
 import type { FaceEvent } from '../lib/event/event';
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
 import { RecentIds } from '../lib/source/recent-ids';
@@ -52,6 +52,18 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     signingSecrets: parseSecrets(node.credentials?.signingSecrets),
     toleranceS: config.toleranceS,
     maxBodyBytes: config.maxBodyBytes,
+    // Node-RED's own authentication of httpNode routes runs before this node's handler.
+    authenticatedUpstream: Boolean((RED.settings as { httpNodeAuth?: unknown }).httpNodeAuth),
+  };
+  // Read per request: a modified-nodes deploy can change what is wired behind the source.
+  const acknowledgedBehind = () => acknowledgedDownstream((node as unknown as WiredNode).wires, (id) => RED.nodes.getNode(id) as unknown as WiredNode | undefined);
+  let warnedEmitted = false;
+  const waitForQueue = () => {
+    if (config.respond === 'queued') return true;
+    if (config.respond === 'auto') return acknowledgedBehind();
+    if (!warnedEmitted && acknowledgedBehind()) node.warn(RED._('findface-event-in.errors.emitted-before-queued'));
+    warnedEmitted = true;
+    return false;
   };
   const recentIds = config.dedupWindowMs > 0 ? new RecentIds(config.dedupWindowMs) : undefined;
   let received = 0;
@@ -96,7 +108,7 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     received += fresh.length;
     const answer: Record<string, number> = { accepted: fresh.length };
     if (fresh.length !== events.length) answer.duplicates = events.length - fresh.length;
-    if (config.respond === 'queued' && fresh.length) {
+    if (fresh.length && waitForQueue()) {
       const acks = ackGroup(fresh.map((event) => String(event.id)), config.queuedTimeoutMs, (outcome) => {
         if (outcome.ok) {
           res.status(200).json(answer);
@@ -132,7 +144,7 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     );
   };
 
-  const stopCapture = isLiteralPath(path) ? captureRawBody(RED.httpNode as never, `${httpNodeRoot(RED)}/${path}`, options.maxBodyBytes) : () => undefined;
+  const stopCapture = isLiteralPath(path) ? captureRawBody(RED.httpNode as never, `${httpNodeRoot(RED)}/${path}`) : () => undefined;
   RED.httpNode.all(path, handler);
 
   return {

@@ -13,7 +13,7 @@ describe('event-in config', () => {
   it('parses webhook mode with its defaults; the mode defaults to webhook', () => {
     assert.deepEqual(parseEventInConfig({ path: 'findface/events' }), {
       ok: true,
-      value: { mode: 'webhook', path: '/findface/events', maxBodyBytes: 10 * 1024 * 1024, dedupWindowMs: 0, toleranceS: 300, respond: 'emitted', queuedTimeoutMs: 10000 },
+      value: { cardsFrom: undefined, mode: 'webhook', path: '/findface/events', maxBodyBytes: 10 * 1024 * 1024, dedupWindowMs: 0, toleranceS: 300, respond: 'auto', queuedTimeoutMs: 10000 },
     });
     const queued = parseEventInConfig({ mode: 'webhook', path: '/a', respond: 'queued', queuedTimeoutS: '2', dedupWindowS: '30', maxBodyMb: '0.5' });
     assert.ok(queued.ok && queued.value.mode === 'webhook');
@@ -34,7 +34,7 @@ describe('event-in config', () => {
     const parsed = parseEventInConfig({ ...simulate, seed: '42', autostart: false });
     assert.deepEqual(parsed, {
       ok: true,
-      value: { mode: 'simulate', cameras: { 1: 1, 2: 1 }, dossiers: [1, 2], matchedRatio: 0.3, shape: 'ffs3', rate: 2, seed: 42, autostart: false },
+      value: { mode: 'simulate', cameras: { 1: 1, 2: 1 }, dossiers: [1, 2], matchedRatio: 0.3, shape: 'ffs3', rate: 2, seed: 42, autostart: false, simulation: 'steady' },
     });
     const single = parseEventInConfig({ ...simulate, dossiers: 7, seed: '' });
     assert.ok(single.ok && single.value.mode === 'simulate');
@@ -59,10 +59,20 @@ describe('event-in config', () => {
   });
 
   it('parses poll mode', () => {
-    assert.deepEqual(parseEventInConfig({ ...poll, pollFilters: '{"cameras": [1, 2], "matched": true}', pollIntervalS: '2', startAt: 'beginning' }), {
+    assert.deepEqual(parseEventInConfig({ ...poll, pollFilters: '{"cameras": [1, 2], "no_match": false}', pollIntervalS: '2', startAt: 'beginning' }), {
       ok: true,
-      value: { mode: 'poll', server: 'srv1', intervalMs: 2000, filters: { cameras: [1, 2], matched: true }, startAt: 'beginning' },
+      value: {
+        cardsFrom: undefined,
+        mode: 'poll',
+        server: 'srv1',
+        intervalMs: 2000,
+        filters: { cameras: [1, 2], no_match: false },
+        selection: { query: { cameras: [1, 2], no_match: false } },
+        startAt: 'beginning',
+      },
     });
+    // There is no `matched` parameter in GET /events/faces/ (lib/findface/poll-filters.ts).
+    assert.equal(problemOf({ ...poll, pollFilters: '{"matched": true}' })?.code, 'poll-filters.unknown-param');
     const defaults = parseEventInConfig(poll);
     assert.ok(defaults.ok && defaults.value.mode === 'poll');
     assert.deepEqual([defaults.value.intervalMs, defaults.value.filters, defaults.value.startAt], [5000, {}, 'now']);
@@ -70,10 +80,10 @@ describe('event-in config', () => {
 
   it('reports poll mode problems as codes', () => {
     assert.deepEqual(problemOf({ mode: 'poll' }), { code: 'no-server' });
-    assert.equal(problemOf({ ...poll, pollFilters: '{' })?.code, 'bad-filters');
-    assert.equal(problemOf({ ...poll, pollFilters: '[1]' })?.code, 'bad-filters');
-    assert.deepEqual(problemOf({ ...poll, pollFilters: '{"id_gte": 5}' }), { code: 'filter-reserved', key: 'id_gte' });
-    assert.deepEqual(problemOf({ ...poll, pollFilters: '{"cameras": [{}]}' }), { code: 'filter-bad-value', key: 'cameras' });
+    assert.equal(problemOf({ ...poll, pollFilters: '{' })?.code, 'poll-filters.not-json');
+    assert.equal(problemOf({ ...poll, pollFilters: '[1]' })?.code, 'poll-filters.not-object');
+    assert.deepEqual(problemOf({ ...poll, pollFilters: '{"id_gte": 5}' }), { code: 'poll-filters.poller-param', key: 'id_gte', detail: '' });
+    assert.deepEqual(problemOf({ ...poll, pollFilters: '{"cameras": [{}]}' }), { code: 'poll-filters.not-integer', key: 'cameras', value: '[{}]', detail: '' });
     assert.deepEqual(problemOf({ ...poll, pollIntervalS: '0.05' }), { code: 'bad-interval', value: '0.05' });
     assert.deepEqual(problemOf({ ...poll, pollIntervalS: true }), { code: 'bad-interval', value: 'true' });
   });

@@ -1,11 +1,12 @@
 import assert from 'assert/strict';
 import http from 'http';
 import net from 'net';
-import { contentTypeProblem, IntakeResult, secretMatches, takeWebhookRequest } from '../../nodes/lib/source/webhook-intake';
+import { contentTypeProblem, IntakeOptions, IntakeResult, secretMatches, takeWebhookRequest } from '../../nodes/lib/source/webhook-intake';
+import { ByteBudget } from '../../nodes/lib/source/raw-body-capture';
 import { seedEvent } from '../fixtures/events';
 
 /** A bare Node http server that answers with the intake's decision. */
-function startServer(options: { secret?: string; maxBodyBytes: number }) {
+function startServer(options: IntakeOptions) {
   const results: IntakeResult[] = [];
   const server = http.createServer((req, res) => {
     takeWebhookRequest(req, options).then(
@@ -138,5 +139,87 @@ describe('webhook intake', () => {
     assert.equal(contentTypeProblem('application/json'), null);
     assert.equal(contentTypeProblem('Application/JSON; charset="utf-8"'), null);
     assert.match(contentTypeProblem(undefined)!, /no Content-Type/);
+  });
+
+  describe('before the body', () => {
+    /** Sends headers and then one byte every 50 ms (the body would take minutes); resolves with the status and how long it took. */
+    function trickle(target: string, headers: Record<string, string>, path = '/'): Promise<{ status: number; ms: number }> {
+      const started = performance.now();
+      return new Promise((resolve, reject) => {
+        const request = http.request(target + path, { method: 'POST', headers: { 'Content-Length': '5000', ...headers } });
+        request.on('response', (response) => {
+          response.resume();
+          resolve({ status: response.statusCode ?? 0, ms: performance.now() - started });
+          request.destroy();
+        });
+        request.on('error', reject);
+        const drip = setInterval(() => request.write('['), 50);
+        request.on('close', () => clearInterval(drip));
+      });
+    }
+
+    for (const [what, headers, status] of [
+      ['no secret', json, 401],
+      ['a wrong secret', { ...json, Authorization: 'Bearer wrong' }, 401],
+      ['a content type that is not JSON', { 'Content-Type': 'text/plain', Authorization: 'Bearer s3cret' }, 415],
+      ['a declared length over the limit', { ...json, Authorization: 'Bearer s3cret', 'Content-Length': '4000' }, 413],
+    ] as Array<[string, Record<string, string>, number]>) {
+      it(`answers ${what} with ${status} at once, without waiting for the body`, async () => {
+        const answer = await trickle(server.url, headers);
+        assert.equal(answer.status, status);
+        assert.ok(answer.ms < 1000, `answered in ${answer.ms} ms`);
+      });
+    }
+
+    it('bounds the bytes held by bodies of requests not yet authenticated, answering 503 beyond it', async () => {
+      const budget = new ByteBudget(3000);
+      const open = await startServer({ maxBodyBytes: 100_000, budget });
+      try {
+        // A first unauthenticated body, still arriving, holds 2000 bytes.
+        const { port } = new URL(open.url);
+        const first = http.request({ host: '127.0.0.1', port, method: 'POST', headers: { ...json, 'Content-Length': '2001' } });
+        first.on('error', () => undefined);
+        first.write('['.repeat(2000));
+        const deadline = performance.now() + 2000;
+        while (budget.held < 2000 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+        assert.equal(budget.held, 2000);
+        const declared = await trickle(open.url, { ...json, 'Content-Length': '1500' });
+        assert.equal(declared.status, 503, 'a declared length that does not fit is refused at once');
+        assert.ok(declared.ms < 1000);
+        const chunked = await new Promise<number>((resolve, reject) => {
+          const request = http.request(open.url, { method: 'POST', headers: json }, (response) => {
+            response.resume();
+            resolve(response.statusCode!);
+          });
+          request.on('error', reject);
+          request.write('['.repeat(1500));
+        });
+        assert.equal(chunked, 503, 'a streamed body that outgrows the budget is refused');
+        assert.equal(budget.held, 2000, 'the refused body gave its bytes back');
+        first.end(']');
+        await new Promise((resolve) => first.on('response', resolve));
+        assert.equal(budget.held, 0, 'an answered body is released');
+        const retry = await fetch(open.url, { method: 'POST', headers: json, body: JSON.stringify([seedEvent]) });
+        assert.equal(retry.status, 200);
+      } finally {
+        await open.close();
+      }
+    });
+
+    it('does not count bodies of requests authenticated by the secret or upstream', async () => {
+      const budget = new ByteBudget(1);
+      budget.tryTake(1);
+      const withSecret = await startServer({ secret: 's3cret', maxBodyBytes: 100_000, budget });
+      const upstream = await startServer({ maxBodyBytes: 100_000, budget, authenticatedUpstream: true });
+      try {
+        const body = JSON.stringify([seedEvent]);
+        assert.equal((await fetch(withSecret.url, { method: 'POST', headers: { ...json, Authorization: 'Bearer s3cret' }, body })).status, 200);
+        assert.equal((await fetch(upstream.url, { method: 'POST', headers: json, body })).status, 200);
+        assert.equal(budget.held, 1);
+      } finally {
+        await withSecret.close();
+        await upstream.close();
+      }
+    });
   });
 });

@@ -48,3 +48,40 @@ export function ackGroup(eventIds: string[], timeoutMs: number, onSettled: (outc
     };
   });
 }
+
+/** A running node as the runtime has it: its type and, per output, the ids it is wired to. */
+export interface WiredNode {
+  type: string;
+  wires: string[][];
+}
+
+/** Node types that settle the ack of every event they receive, or pass it on untouched. */
+const WEBHOOK_TYPE = 'findface-webhook';
+const FILTER_TYPE = 'findface-filter';
+
+/**
+ * Whether every event sent on `wires` is certain to be acknowledged: some
+ * wire leads to a webhook node (it acks every input, with an error when it
+ * cannot queue it), or to a webhook filter each of whose outputs does so in
+ * turn (a one-output filter acks what it drops; with two outputs, a failing
+ * event goes on through the second). Any other node (function, switch,
+ * subflow, link …) may drop or replace a message without acking it, so it
+ * does not count. `lookup` answers running nodes only: a disabled node, or
+ * one not started, is not there.
+ */
+export function acknowledgedDownstream(wires: string[][], lookup: (id: string) => WiredNode | undefined): boolean {
+  const visiting = new Set<string>();
+  const acksAll = (id: string): boolean => {
+    if (visiting.has(id)) return false;
+    const node = lookup(id);
+    if (!node) return false;
+    if (node.type === WEBHOOK_TYPE) return true;
+    if (node.type !== FILTER_TYPE) return false;
+    visiting.add(id);
+    const outputs = node.wires.length > 0 ? node.wires : [[]];
+    const result = outputs.every((targets) => targets.some(acksAll));
+    visiting.delete(id);
+    return result;
+  };
+  return wires.some((targets) => targets.some(acksAll));
+}

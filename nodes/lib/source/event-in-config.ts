@@ -73,8 +73,11 @@ export interface WebhookModeConfig extends CardSource {
   /** 0 = repeats are not dropped. */
   dedupWindowMs: number;
   toleranceS: number;
-  /** Answer 200 once the events are sent on (emitted) or once every sender has queued them (queued). */
-  respond: 'emitted' | 'queued';
+  /**
+   * Answer 200 once the events are sent on (emitted), once every sender has queued them (queued),
+   * or (auto, the default) queued while a webhook node is wired behind the source, else emitted.
+   */
+  respond: 'emitted' | 'queued' | 'auto';
   queuedTimeoutMs: number;
 }
 
@@ -141,8 +144,8 @@ export function parseWebhookMode(props: EventInProperties): Result<WebhookModeCo
   // A limit no Buffer can hold is no limit at all.
   if (!(maxBodyMb > 0) || maxBodyMb > MAX_BODY_MB) return parseProblem('bad-size', { value: shownValue(props.maxBodyMb), max: MAX_BODY_MB });
   // A mistyped answer mode must not silently weaken "queued" to "emitted".
-  const respond = props.respond ?? 'emitted';
-  if (respond !== 'emitted' && respond !== 'queued') return parseProblem('bad-respond', { value: shownValue(props.respond) });
+  const respond = isBlank(props.respond) ? 'auto' : props.respond;
+  if (respond !== 'emitted' && respond !== 'queued' && respond !== 'auto') return parseProblem('bad-respond', { value: shownValue(props.respond) });
   const dedupWindowS = numberOf(props.dedupWindowS, 0);
   const toleranceS = numberOf(props.toleranceS, 300);
   const queuedTimeoutS = numberOf(props.queuedTimeoutS, 10);

@@ -1,16 +1,22 @@
-// Reads the raw body of the webhook routes before any other body parser.
+// Claims the raw body of the webhook routes before any other body parser.
 //
 // With Node-RED's default settings (httpAdminRoot and httpNodeRoot both "/")
 // the admin API's JSON parser runs before every node route: it would answer
 // unparseable JSON itself (in HTML) and leave only a parsed object, so the
 // exact bytes a signature covers would be lost. Node-RED's own `http in`
 // node solves this the same way for its raw-body routes: a middleware at the
-// top of the root express app that reads the body of the registered routes
-// and marks the request as parsed (`_body`), which makes the other parsers
-// step aside. Only literal paths are captured; the rest fall through.
-// Every method but GET and HEAD is read, so that the node, not the admin
-// parser, answers a PUT of broken JSON (with its 405). Paths are matched as
-// express matches routes: case-insensitively, ignoring a trailing slash.
+// top of the root express app that marks the request as parsed (`_body`),
+// which makes the other parsers step aside. Only literal paths are claimed;
+// the rest fall through. Every method but GET and HEAD is claimed, so that
+// the node, not the admin parser, answers a PUT of broken JSON (with its
+// 405). Paths are matched as express matches routes: case-insensitively,
+// ignoring a trailing slash.
+//
+// The body is NOT read here: the route handler reads it, after Node-RED's
+// own `httpNodeAuth` middleware (mounted between this one and the routes)
+// and after the node's cheap checks (secret, content type, declared length)
+// have passed. A request refused by either is answered without its body ever
+// being held in memory.
 import type { IncomingMessage, ServerResponse } from 'http';
 
 export class BodyTooLargeError extends Error {
@@ -19,14 +25,52 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+export class BodyBudgetError extends Error {
+  constructor(readonly limit: number) {
+    super(`too many request bodies are being read at once (over ${limit} bytes held): try again`);
+  }
+}
+
 /** What the capture leaves on the request for the route handler. */
 export interface CapturedRequest extends IncomingMessage {
   _body?: boolean;
   body?: unknown;
   skipRawBodyParser?: boolean;
-  /** The raw bytes, or the error met while reading them. */
-  findfaceRawBody?: Buffer | Error;
+  /** Set by the capture: the stream is still unread (`_body` only keeps other parsers away). */
+  findfaceBodyUnread?: boolean;
   originalUrl?: string;
+}
+
+/**
+ * Bytes held in memory by request bodies being read, across every route: a
+ * read that would go over `limit` is refused (the caller answers 503), except
+ * that a body may always grow while it is the only one held (so a limit
+ * smaller than a route's size limit cannot refuse every request).
+ */
+export class ByteBudget {
+  private heldBytes = 0;
+
+  constructor(readonly limit: number) {}
+
+  get held(): number {
+    return this.heldBytes;
+  }
+
+  /** Whether a new body of `bytes` would be taken now. */
+  fits(bytes: number): boolean {
+    return this.heldBytes === 0 || this.heldBytes + bytes <= this.limit;
+  }
+
+  /** Takes `bytes` for a reader holding `ownBytes` already, when they fit or nobody else holds any; false otherwise. */
+  tryTake(bytes: number, ownBytes = 0): boolean {
+    if (this.heldBytes > ownBytes && this.heldBytes + bytes > this.limit) return false;
+    this.heldBytes += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.heldBytes = Math.max(0, this.heldBytes - bytes);
+  }
 }
 
 type Middleware = (req: CapturedRequest, res: ServerResponse, next: (error?: unknown) => void) => void;
@@ -38,20 +82,45 @@ interface ExpressLike {
   use(middleware: Middleware): unknown;
 }
 
-/** Reads a request body, keeping at most `maxBytes` (the rest is read and dropped). */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * Reads a request body of at most `maxBytes`. Over the limit it rejects at
+ * once with BodyTooLargeError (the rest of the stream is discarded as it
+ * comes). With a `budget`, every byte kept is taken from it first; a chunk
+ * that does not fit rejects with BodyBudgetError. On rejection the bytes taken
+ * are given back; on success the caller owns them and releases
+ * `body.length` when it no longer holds the body.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, budget?: ByteBudget): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const finish = (error?: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', finish);
+      req.off('aborted', onAborted);
+      if (!error) {
+        resolve(Buffer.concat(chunks, received));
+        return;
+      }
+      budget?.release(received);
+      chunks.length = 0;
+      // Discard whatever else arrives, so the answer can be written.
+      req.resume();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      if (received + chunk.length > maxBytes) return finish(new BodyTooLargeError(maxBytes));
+      if (budget && !budget.tryTake(chunk.length, received)) return finish(new BodyBudgetError(budget.limit));
       received += chunk.length;
-      if (received > maxBytes) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => (tooLarge ? reject(new BodyTooLargeError(maxBytes)) : resolve(Buffer.concat(chunks, received))));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('the client aborted the request')));
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish();
+    const onAborted = () => finish(new Error('the client aborted the request'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', finish);
+    req.on('aborted', onAborted);
   });
 }
 
@@ -64,39 +133,30 @@ function stackOf(app: ExpressLike) {
   return (app._router ?? app.router)?.stack;
 }
 
-const capturesByApp = new WeakMap<object, Map<string, number>>();
+const capturesByApp = new WeakMap<object, Set<string>>();
 
 /**
- * Captures the bodies of `fullPath` (the path as the root app sees it, with
- * httpNodeRoot) up to `maxBytes`. Returns the function that stops it.
+ * Claims the bodies of `fullPath` (the path as the root app sees it, with
+ * httpNodeRoot) for the route handler, which reads them. Returns the function
+ * that stops it.
  */
-export function captureRawBody(httpNode: ExpressLike, fullPath: string, maxBytes: number): () => void {
+export function captureRawBody(httpNode: ExpressLike, fullPath: string): () => void {
   let root = httpNode;
   while (root.parent) root = root.parent;
   let routes = capturesByApp.get(root);
   if (!routes) {
-    const captured = new Map<string, number>();
+    const captured = new Set<string>();
     routes = captured;
     capturesByApp.set(root, captured);
     const capture: Middleware = (req, _res, next) => {
       if (req.method === 'GET' || req.method === 'HEAD' || captured.size === 0 || req._body) return next();
       const pathname = (req.url ?? '').split('?')[0];
-      const limit = captured.get(routeKey(pathname));
-      if (limit === undefined) return next();
-      // Whatever happens, the other parsers must not read this stream again.
+      if (!captured.has(routeKey(pathname))) return next();
+      // The other parsers must not read this stream: the route does.
       req._body = true;
       req.skipRawBodyParser = true;
-      readBody(req, limit).then(
-        (body) => {
-          req.findfaceRawBody = body;
-          req.body = body;
-          next();
-        },
-        (error: Error) => {
-          req.findfaceRawBody = error;
-          next();
-        },
-      );
+      req.findfaceBodyUnread = true;
+      next();
     };
     root.use(capture);
     const stack = stackOf(root);
@@ -106,7 +166,7 @@ export function captureRawBody(httpNode: ExpressLike, fullPath: string, maxBytes
     }
   }
   const key = routeKey(fullPath);
-  routes.set(key, maxBytes);
+  routes.add(key);
   // The node that registered a path is its only owner (the node refuses duplicates).
   return () => routes!.delete(key);
 }

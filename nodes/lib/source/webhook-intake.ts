@@ -1,9 +1,15 @@
 // What the webhook-mode source answers to one HTTP request: the checks of
-// method, secret, content type, size, encoding and body, in that order.
+// method, secret, content type and declared size come first and are answered
+// without reading the body; then the body is read (bounded by the size limit
+// and, until the request is authenticated, by a budget shared by every route),
+// and its signature, encoding and events are checked, in that order. The
+// unread rest of a refused body is discarded as it arrives (Node.js does so
+// once the answer is written), and the connection stays usable, as with
+// Node-RED's own httpNodeAuth: the client can read its 401/413/415/503.
 // Plain Node.js: the node adapts it to Node-RED's httpNode.
 import { createHash, timingSafeEqual } from 'crypto';
 import { eventsFromBody, FaceEvent } from '../event/event';
-import { BodyTooLargeError, CapturedRequest, readBody } from './raw-body-capture';
+import { BodyBudgetError, BodyTooLargeError, ByteBudget, CapturedRequest, readBody } from './raw-body-capture';
 import { standardSignature } from '../common/standard-webhooks';
 
 export interface IntakeOptions {
@@ -14,13 +20,25 @@ export interface IntakeOptions {
   /** How far a signed request's `webhook-timestamp` may be from now, in seconds (default 300). */
   toleranceS?: number;
   maxBodyBytes: number;
+  /** The request was authenticated before it reached the intake (Node-RED's httpNodeAuth is set). */
+  authenticatedUpstream?: boolean;
+  /** Bounds the bytes held by bodies of requests not yet authenticated; default: one budget for the process. */
+  budget?: ByteBudget;
   /** Milliseconds since the epoch; for tests. */
   now?: () => number;
 }
 
+/**
+ * Bodies of requests that neither a shared secret nor Node-RED's httpNodeAuth
+ * has authenticated (open routes, or signatures only, which need the body),
+ * held at once across every route of the process.
+ */
+export const UNAUTHENTICATED_BODY_BYTES = 32 * 1024 * 1024;
+const unauthenticatedBodies = new ByteBudget(UNAUTHENTICATED_BODY_BYTES);
+
 export type IntakeResult =
   | { status: 200; events: FaceEvent[] }
-  | { status: 400 | 401 | 405 | 413 | 415; error: string; headers?: Record<string, string> };
+  | { status: 400 | 401 | 405 | 413 | 415 | 503; error: string; headers?: Record<string, string> };
 
 /**
  * The parts of an express request the intake reads; a plain IncomingMessage
@@ -104,8 +122,13 @@ function signatureProblem(req: IntakeRequest, raw: Buffer, options: IntakeOption
   return valid ? null : 'no valid signature in webhook-signature';
 }
 
-function tooLarge(maxBytes: number): IntakeResult {
+function tooLarge(maxBytes: number): Exclude<IntakeResult, { status: 200 }> {
   return { status: 413, error: `the body is larger than the limit of ${maxBytes} bytes` };
+}
+
+function overBudget(limit: number): Exclude<IntakeResult, { status: 200 }> {
+  // FindFace sends the batch again on anything but 200: nothing is lost.
+  return { status: 503, error: new BodyBudgetError(limit).message, headers: { 'Retry-After': '1' } };
 }
 
 export async function takeWebhookRequest(req: IntakeRequest, options: IntakeOptions): Promise<IntakeResult> {
@@ -124,24 +147,33 @@ export async function takeWebhookRequest(req: IntakeRequest, options: IntakeOpti
   const declaredLength = Number(req.headers['content-length']);
   if (declaredLength > options.maxBodyBytes) return tooLarge(options.maxBodyBytes);
 
+  // Checked above: a shared secret that matched, or Node-RED's own authentication.
+  const budget = options.secret || options.authenticatedUpstream ? undefined : (options.budget ?? unauthenticatedBodies);
+  if (budget && declaredLength > 0 && !budget.fits(declaredLength)) return overBudget(budget.limit);
   let raw: Buffer | undefined;
   let body: unknown;
-  if (req.findfaceRawBody instanceof Error) {
-    if (req.findfaceRawBody instanceof BodyTooLargeError) return tooLarge(options.maxBodyBytes);
-    throw req.findfaceRawBody;
-  } else if (req.findfaceRawBody) {
-    raw = req.findfaceRawBody;
-  } else if (!req._body) {
+  if (req.findfaceBodyUnread || !req._body) {
     try {
-      raw = await readBody(req, options.maxBodyBytes);
+      raw = await readBody(req, options.maxBodyBytes, budget);
     } catch (error) {
       if (error instanceof BodyTooLargeError) return tooLarge(options.maxBodyBytes);
+      if (error instanceof BodyBudgetError) return overBudget(error.limit);
       throw error;
     }
   } else {
     // An earlier JSON parser has read the stream already (a route the capture cannot match).
     body = req.body;
   }
+  try {
+    return bodyResult(req, raw, body, options);
+  } finally {
+    if (raw) budget?.release(raw.length);
+  }
+}
+
+/** The checks that need the body: signature, encoding, JSON, events. */
+function bodyResult(req: IntakeRequest, raw: Buffer | undefined, parsedBody: unknown, options: IntakeOptions): IntakeResult {
+  let body = parsedBody;
   if (options.signingSecrets?.length) {
     const problem = raw ? signatureProblem(req, raw, options) : 'the body was parsed before this node, so its signature cannot be checked';
     if (problem) return { status: 401, error: problem };
