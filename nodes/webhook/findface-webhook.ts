@@ -14,7 +14,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { acknowledge } from '../lib/event/acknowledgement';
 import { backoffProblem, BackoffOptions } from '../lib/delivery/backoff';
 import { describeCorrupt, DurableQueue } from '../lib/delivery/queue/durable-queue';
-import { adoptLegacyQueueDir, queueDirFor } from '../lib/delivery/queue/queue-dir';
+import { adoptLegacyQueueDir, queueDirFor, queuesRoot } from '../lib/delivery/queue/queue-dir';
 import { infoLogged } from '../lib/common/log-level';
 import { EventQueue } from '../lib/delivery/queue/queue';
 import { sampleEvent } from '../lib/event/sample-event';
@@ -324,6 +324,7 @@ export = function (RED: NodeAPI) {
             maxEvents: queueMaxEvents,
             maxBytes: queueMaxMb > 0 ? Math.floor(queueMaxMb * 1024 * 1024) : undefined,
             onCorrupt: (record) => node.warn(describeCorrupt(record)),
+            deleteWithin: queuesRoot(userDir),
           });
         })
         .then(
