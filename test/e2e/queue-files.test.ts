@@ -107,6 +107,40 @@ describe('queue files (real Node-RED)', function () {
     assert.equal(queueDirs(red.userDir).length, 1, "a/b's queue went with it, a_b's stayed");
   });
 
+  it('a deleted ack marker is detected and reported once; nothing queued is lost (what is still on disk is sent again)', async () => {
+    const flows = placed([
+      { id: 't1', type: 'tab' },
+      { id: 'in', type: 'http in', z: 't1', url: '/inject', method: 'post', upload: false, wires: [['hook']] },
+      webhook('hook', receiver.url, { batchSize: 10, backoffBase: 0.05, backoffMax: 0.2 }),
+      { id: 'ok', type: 'complete', z: 't1', scope: ['hook'], uncaught: false, wires: [['answer']] },
+      { id: 'answer', type: 'http response', z: 't1', statusCode: '', headers: {}, wires: [] },
+    ]);
+    await receiver.accept();
+    red = await NodeRedProcess.create({ flows });
+    await red.start();
+    await post(red, '/inject', Array.from({ length: 30 }, (_, i) => ev(i)));
+    await waitFor(() => receiver.deliveredIds.length >= 30, 15000, 'the first 30 delivered');
+    await receiver.refuse();
+    await post(red, '/inject', Array.from({ length: 10 }, (_, i) => ev(30 + i)));
+    await red.stop();
+    const [queueName] = queueDirs(red.userDir);
+    const dir = path.join(red.userDir, QUEUES, queueName);
+    const markers = fs.readdirSync(dir).filter((f) => f.startsWith('acked-'));
+    assert.equal(markers.length, 1);
+    fs.unlinkSync(path.join(dir, markers[0]));
+    const before = receiver.deliveredIds.length;
+
+    red = await NodeRedProcess.create({ userDir: red.userDir });
+    await red.start();
+    await receiver.accept();
+    await waitFor(() => receiver.deliveredIds.length >= before + 40, 20000, 'every event on disk');
+    const again = receiver.deliveredIds.slice(before).map(String);
+    assert.deepEqual(again, Array.from({ length: 40 }, (_, i) => String(i)), 'the 10 undelivered ones and, as it cannot know, the 30 delivered ones still on disk');
+    const warnings = red.log.split('\n').filter((line) => /\[warn\].*ack marker/.test(line));
+    assert.equal(warnings.length, 1, red.log);
+    assert.match(warnings[0], /delivered again/);
+  });
+
   describe('the corruption table (10 KB events, receiver down, files damaged while Node-RED is stopped)', () => {
     const EVENTS = 1000;
     const DELIVERED_FIRST = 100;
