@@ -48,17 +48,16 @@ describe('queue files (real Node-RED)', function () {
   let receiver: Receiver;
   let red: NodeRedProcess | undefined;
 
-  before(async () => {
+  // A receiver of its own for each test: what it counts is that test's deliveries only.
+  beforeEach(async () => {
     receiver = await Receiver.start();
-  });
-  after(async () => {
-    await receiver.stop();
   });
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && red) console.log(red.log.split('\n').slice(-60).join('\n'));
     await red?.kill9();
     if (red) fs.rmSync(red.userDir, { recursive: true, force: true });
     red = undefined;
+    await receiver.stop();
   });
 
   it('removing a webhook node with id ".." (or ".") deletes nothing but its own queue: settings.js, flows.json, node_modules and other queues stay', async () => {
