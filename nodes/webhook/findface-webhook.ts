@@ -7,7 +7,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { acknowledge } from '../lib/event/acknowledgement';
 import { describeCorrupt, DurableQueue } from '../lib/delivery/queue/durable-queue';
-import { adoptLegacyQueueDir, queueDirFor } from '../lib/delivery/queue/queue-dir';
+import { adoptLegacyQueueDir, queueDirFor, queuesRoot } from '../lib/delivery/queue/queue-dir';
 import { absoluteUrl, httpNodeSettingsOf } from '../lib/delivery/target-url';
 import { EventQueue } from '../lib/delivery/queue/queue';
 import { DeliveredReport, GivenUpReport, Sender } from '../lib/delivery/sender';
@@ -102,6 +102,7 @@ export = function (RED: NodeAPI) {
             maxEvents: config.queueMaxEvents,
             maxBytes: config.queueMaxBytes,
             onCorrupt: (record) => node.warn(describeCorrupt(record)),
+            deleteWithin: queuesRoot(dir),
           });
         })
         .then(

@@ -34,6 +34,13 @@ async function post(red: NodeRedProcess, route: string, events: unknown[]): Prom
   assert.equal(response.status, 200, `${route}: ${await response.text()}`);
 }
 
+/** Ack markers (one per open queue) anywhere a queue of either version could be: the user directory, findface-queues/ and its subdirectories. */
+function ackMarkers(userDir: string): number {
+  const root = path.join(userDir, QUEUES);
+  const dirs = [userDir, root, ...queueDirs(userDir).map((name) => path.join(root, name))];
+  return dirs.reduce((sum, dir) => sum + (fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => f.startsWith('acked-')).length : 0), 0);
+}
+
 const queueDirs = (userDir: string): string[] => (fs.existsSync(path.join(userDir, QUEUES)) ? fs.readdirSync(path.join(userDir, QUEUES)).sort() : []);
 
 describe('queue files (real Node-RED)', function () {
@@ -41,34 +48,34 @@ describe('queue files (real Node-RED)', function () {
   let receiver: Receiver;
   let red: NodeRedProcess | undefined;
 
-  before(async () => {
+  // A receiver of its own for each test: what it counts is that test's deliveries only.
+  beforeEach(async () => {
     receiver = await Receiver.start();
-  });
-  after(async () => {
-    await receiver.stop();
   });
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && red) console.log(red.log.split('\n').slice(-60).join('\n'));
     await red?.kill9();
     if (red) fs.rmSync(red.userDir, { recursive: true, force: true });
     red = undefined;
+    await receiver.stop();
   });
 
   it('removing a webhook node with id ".." (or ".") deletes nothing but its own queue: settings.js, flows.json, node_modules and other queues stay', async () => {
     const nowhere = `http://127.0.0.1:${await freePort()}/x`;
     const keep = [{ id: 't1', type: 'tab' }, webhook('w1', nowhere)];
-    red = await NodeRedProcess.create({ flows: placed([...keep, webhook('..', nowhere)]) });
+    red = await NodeRedProcess.create({ flows: placed(keep) });
     await red.start();
-    await waitFor(() => queueDirs(red!.userDir).length === 2, 10000, 'both queues open');
-    const before = queueDirs(red.userDir);
+    const userDir = red.userDir;
+    await waitFor(() => ackMarkers(userDir) === 1, 10000, "w1's queue open");
+    const w1Queue = queueDirs(userDir);
     for (const id of ['..', '.']) {
       await red.deploy(placed([...keep, webhook(id, nowhere)]));
-      await waitFor(() => queueDirs(red!.userDir).length === 2, 10000, `the queue of "${id}" open`);
+      await waitFor(() => ackMarkers(userDir) === 2, 10000, `the queue of "${id}" open`);
       await red.deploy(placed(keep));
-      await waitFor(() => queueDirs(red!.userDir).length === 1, 10000, `the queue of "${id}" deleted`);
-      for (const file of ['settings.js', 'flows.json', 'node_modules', QUEUES]) assert.ok(fs.existsSync(path.join(red.userDir, file)), `${file} is still there after removing "${id}"`);
-      assert.equal(queueDirs(red.userDir).length, 1, "w1's queue is still there");
-      assert.ok(before.includes(queueDirs(red.userDir)[0]));
+      await waitFor(() => ackMarkers(userDir) <= 1, 10000, `the queue of "${id}" deleted`);
+      for (const file of ['settings.js', 'flows.json', 'node_modules', QUEUES]) assert.ok(fs.existsSync(path.join(userDir, file)), `${file} is still there after removing "${id}"`);
+      assert.deepEqual(queueDirs(userDir), w1Queue, "w1's queue is still there, and nothing else");
+      assert.equal(ackMarkers(userDir), 1);
     }
     assert.deepEqual(red.errorLines(), []);
   });
@@ -86,8 +93,7 @@ describe('queue files (real Node-RED)', function () {
     await red.start();
     await post(red, '/to-ab', [ev(1), ev(2), ev(3)]);
     await waitFor(() => red!.count('Backing off for') > 0, 10000, 'a backoff');
-    assert.ok(!red.log.includes('already open'), 'each node opened a queue of its own');
-    assert.equal(queueDirs(red.userDir).length, 2);
+    const firstLog = red.log;
     // removing a/b (on the code before the fix: the one whose open failed, sharing a_b's directory)
     await red.deploy(placed(base));
     await red.stop();
@@ -96,7 +102,42 @@ describe('queue files (real Node-RED)', function () {
     await receiver.accept();
     await waitFor(() => new Set(receiver.deliveredIds).size >= 3, 15000, "a_b's queued events");
     assert.deepEqual(receiver.deliveredIds, ['1', '2', '3']);
+    assert.ok(!firstLog.includes('already open'), 'each node opened a queue of its own');
     assert.equal(queueDirs(red.userDir).length, 1, "a/b's queue went with it, a_b's stayed");
+  });
+
+  it('a deleted ack marker is detected and reported once; nothing queued is lost (what is still on disk is sent again)', async () => {
+    const flows = placed([
+      { id: 't1', type: 'tab' },
+      { id: 'in', type: 'http in', z: 't1', url: '/inject', method: 'post', upload: false, wires: [['hook']] },
+      webhook('hook', receiver.url, { batchSize: 10, backoffBase: 0.05, backoffMax: 0.2 }),
+      { id: 'ok', type: 'complete', z: 't1', scope: ['hook'], uncaught: false, wires: [['answer']] },
+      { id: 'answer', type: 'http response', z: 't1', statusCode: '', headers: {}, wires: [] },
+    ]);
+    await receiver.accept();
+    red = await NodeRedProcess.create({ flows });
+    await red.start();
+    await post(red, '/inject', Array.from({ length: 30 }, (_, i) => ev(i)));
+    await waitFor(() => receiver.deliveredIds.length >= 30, 15000, 'the first 30 delivered');
+    await receiver.refuse();
+    await post(red, '/inject', Array.from({ length: 10 }, (_, i) => ev(30 + i)));
+    await red.stop();
+    const [queueName] = queueDirs(red.userDir);
+    const dir = path.join(red.userDir, QUEUES, queueName);
+    const markers = fs.readdirSync(dir).filter((f) => f.startsWith('acked-'));
+    assert.equal(markers.length, 1);
+    fs.unlinkSync(path.join(dir, markers[0]));
+    const before = receiver.deliveredIds.length;
+
+    red = await NodeRedProcess.create({ userDir: red.userDir });
+    await red.start();
+    await receiver.accept();
+    await waitFor(() => receiver.deliveredIds.length >= before + 40, 20000, 'every event on disk');
+    const again = receiver.deliveredIds.slice(before).map(String);
+    assert.deepEqual(again, Array.from({ length: 40 }, (_, i) => String(i)), 'the 10 undelivered ones and, as it cannot know, the 30 delivered ones still on disk');
+    const warnings = red.log.split('\n').filter((line) => /\[warn\].*ack marker/.test(line));
+    assert.equal(warnings.length, 1, red.log);
+    assert.match(warnings[0], /delivered again/);
   });
 
   describe('the corruption table (10 KB events, receiver down, files damaged while Node-RED is stopped)', () => {

@@ -172,7 +172,7 @@ describe('DurableQueue record format', function () {
         name: 'a header length field changed to a huge value',
         corrupt: (d, r) => {
           const out = Buffer.from(d);
-          out.writeUInt32LE(0x7fffffff, r[4].start + 4);
+          out.writeUInt32LE(0x7fffffff, r[4].start + 8);
           return { data: out, lost: [r[4].n] };
         },
       },

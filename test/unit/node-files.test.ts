@@ -147,6 +147,21 @@ describe('node-files', function () {
       assert.deepEqual(second, { moved: false, reason: 'none' });
     });
 
+    it('destroy refuses a directory not strictly inside deleteWithin, and deletes nothing then', async function () {
+      for (const [dir, within] of [
+        [userDir, queuesRoot(userDir)],
+        [queuesRoot(userDir), queuesRoot(userDir)],
+      ]) {
+        const q = await DurableQueue.open({ dir, deleteWithin: within });
+        await q.append([{ n: 1 }]);
+        await assert.rejects(q.destroy(), /refusing to delete queue directory/);
+        assert.ok(fs.readdirSync(dir).some((f) => f.endsWith('.ffq')), 'nothing deleted');
+      }
+      const inside = await DurableQueue.open({ dir: queueDirFor(userDir, 'x'), deleteWithin: queuesRoot(userDir) });
+      await inside.destroy();
+      assert.ok(!fs.existsSync(queueDirFor(userDir, 'x')));
+    });
+
     it('destroy deletes only the queue files in its directory', async function () {
       const dir = queueDirFor(userDir, 'hook');
       const q = await DurableQueue.open({ dir });

@@ -28,8 +28,8 @@
 // - small enough to audit, with its failure modes tested byte by byte.
 //
 // ## On disk (<dir>/)
-//   <20-digit seq>.ffq     segments: framed records (record-format.ts: magic,
-//                          length, sequence number, CRC32C, JSON payload),
+//   <20-digit seq>.ffq     segments: framed records (record-format.ts: magic, CRC32C,
+//                          length, sequence number, JSON payload),
 //                          back to back. The name is the sequence number of
 //                          its first record; a sealed segment holds the
 //                          records up to the next segment's name.
@@ -120,6 +120,8 @@ export interface DurableQueueOptions {
   readAheadBytes?: number;
   /** Called once per damaged range skipped (and for a missing ack marker); see CorruptRecord. */
   onCorrupt?: (record: CorruptRecord) => void;
+  /** `destroy` refuses to delete `dir` unless it is strictly inside this directory (the node: `<userDir>/findface-queues`). */
+  deleteWithin?: string;
   /** File system to use (tests). */
   fs?: QueueFs;
 }
@@ -221,6 +223,7 @@ export class DurableQueue implements EventQueue {
   private readonly syncIntervalMs: number;
   private readonly readAheadBytes: number;
   private readonly onCorrupt?: (record: CorruptRecord) => void;
+  private readonly deleteWithin?: string;
 
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closing: Promise<void> | undefined;
@@ -274,6 +277,7 @@ export class DurableQueue implements EventQueue {
     this.syncIntervalMs = positiveOption(options.syncIntervalMs, 1000, 'syncIntervalMs', true);
     this.readAheadBytes = Math.max(1024, positiveOption(options.readAheadBytes, 512 * 1024, 'readAheadBytes'));
     this.onCorrupt = options.onCorrupt;
+    this.deleteWithin = options.deleteWithin === undefined ? undefined : path.resolve(options.deleteWithin);
   }
 
   get length(): number {
@@ -597,7 +601,8 @@ export class DurableQueue implements EventQueue {
   private skipDamaged(seg: Segment, from: number, to: number, lostFrom: number, lostTo: number): void {
     this.count -= lostTo - lostFrom;
     this.byteCount -= to - from;
-    const reason = to > from ? 'damaged records (failed their check)' : 'records missing from the segment';
+    const reason =
+      to === from ? 'records missing from the segment' : lostTo > lostFrom ? 'records failed their check (length, CRC32C or sequence number)' : 'bytes that are no valid record (garbage or a copy)';
     this.reportCorrupt({ file: seg.file, offset: from, bytes: to - from, records: lostTo - lostFrom, firstSeq: lostFrom, kind: 'damaged', reason });
   }
 
@@ -717,6 +722,12 @@ export class DurableQueue implements EventQueue {
    */
   async destroy(): Promise<void> {
     await this.close().catch(() => undefined); // nothing of it is kept, so a failed fsync does not matter
+    if (this.deleteWithin !== undefined) {
+      const relative = path.relative(this.deleteWithin, this.dir);
+      if (relative === '' || relative === '..' || relative.startsWith('..' + path.sep) || path.isAbsolute(relative)) {
+        throw new Error(`refusing to delete queue directory ${this.dir}: not inside ${this.deleteWithin}`);
+      }
+    }
     let names: string[];
     try {
       names = await this.io.readdir(this.dir);

@@ -8,10 +8,10 @@
 //        0     4  magic  FF 46 51 31  ("\xFFFQ1": 0xFF never occurs in UTF-8,
 //                        so never inside a payload; a reader that lost its
 //                        place finds the next record by searching for it)
-//        4     4  payload length in bytes (u32)
-//        8     8  sequence number (u64, below 2^53): one more than the
+//        4     4  CRC32C (Castagnoli) of everything after it: bytes 8..20 and the payload
+//        8     4  payload length in bytes (u32)
+//       12     8  sequence number (u64, below 2^53): one more than the
 //                 previous record's, across segments
-//       16     4  CRC32C (Castagnoli) of bytes 4..16 and of the payload
 //       20     n  payload: JSON.stringify(item) in UTF-8, handed to the sender as is
 //
 // A record is accepted only if its magic, its length (within the file), its
@@ -87,12 +87,12 @@ export function writeRecord(buffer: Buffer, at: number, json: string, seq: numbe
   const payloadAt = at + HEADER_BYTES;
   const payloadBytes = buffer.write(json, payloadAt, 'utf8');
   buffer.writeUInt32LE(MAGIC_U32, at);
-  buffer.writeUInt32LE(payloadBytes, at + 4);
-  buffer.writeUInt32LE(seq % TWO_32, at + 8);
-  buffer.writeUInt32LE(Math.floor(seq / TWO_32), at + 12);
-  const crc = crc32c(buffer, payloadAt, payloadAt + payloadBytes, crc32c(buffer, at + 4, at + 16));
-  buffer.writeUInt32LE(crc, at + 16);
-  return payloadAt + payloadBytes;
+  buffer.writeUInt32LE(payloadBytes, at + 8);
+  buffer.writeUInt32LE(seq % TWO_32, at + 12);
+  buffer.writeUInt32LE(Math.floor(seq / TWO_32), at + 16);
+  const end = payloadAt + payloadBytes;
+  buffer.writeUInt32LE(crc32c(buffer, at + 8, end), at + 4);
+  return end;
 }
 
 // ---- decode --------------------------------------------------------------------------------------
@@ -112,19 +112,17 @@ export function checkFrame(buffer: Buffer, at: number, end: number, fileLeft: nu
   if (fileLeft < HEADER_BYTES) return BAD;
   if (end - at < HEADER_BYTES) return NEED_MORE;
   if (buffer.readUInt32LE(at) !== MAGIC_U32) return BAD;
-  const length = buffer.readUInt32LE(at + 4);
+  const length = buffer.readUInt32LE(at + 8);
   if (HEADER_BYTES + length > fileLeft) return BAD;
-  if (buffer.readUInt32LE(at + 12) >= 0x20_0000) return BAD; // seq ≥ 2^53
+  if (buffer.readUInt32LE(at + 16) >= 0x20_0000) return BAD; // seq ≥ 2^53
   if (end - at < HEADER_BYTES + length) return NEED_MORE;
   if (!verify) return length;
-  const payloadAt = at + HEADER_BYTES;
-  const crc = crc32c(buffer, payloadAt, payloadAt + length, crc32c(buffer, at + 4, at + 16));
-  return crc === buffer.readUInt32LE(at + 16) ? length : BAD;
+  return crc32c(buffer, at + 8, at + HEADER_BYTES + length) === buffer.readUInt32LE(at + 4) ? length : BAD;
 }
 
 /** The sequence number of the (checked) frame at `at`. */
 export function frameSeq(buffer: Buffer, at: number): number {
-  return buffer.readUInt32LE(at + 12) * TWO_32 + buffer.readUInt32LE(at + 8);
+  return buffer.readUInt32LE(at + 16) * TWO_32 + buffer.readUInt32LE(at + 12);
 }
 
 /**
@@ -166,7 +164,7 @@ export function isQueueFile(name: string): boolean {
 
 /** Bytes the frame at `at` needs in the buffer to be checked: its header, then header and payload. */
 export function frameBytesNeeded(buffer: Buffer, at: number, end: number): number {
-  return end - at < HEADER_BYTES ? HEADER_BYTES : HEADER_BYTES + buffer.readUInt32LE(at + 4);
+  return end - at < HEADER_BYTES ? HEADER_BYTES : HEADER_BYTES + buffer.readUInt32LE(at + 8);
 }
 
 /** Where a walk through one segment stands; kept between the chunks of that segment. */
