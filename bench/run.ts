@@ -7,7 +7,7 @@
 //   node bench/run.js [section ...] [--profile]
 //
 // Sections (all by default, in this order): ingest, ceiling, filter, sender,
-// harness, latency, backlog; `queue` (the durable queue alone, bench/queue.ts)
+// harness, latency, backlog, door, door-latency, door-load; `queue` (the durable queue alone, bench/queue.ts)
 // only when named. --profile runs every Node-RED process under `node --cpu-prof`
 // (profiles and a summary of the hottest functions in bench/results/profiles/
 // <section>/; the figures of a profiled run are slower and not comparable).
@@ -65,8 +65,11 @@ const SECTIONS: Section[] = [
   { name: 'backlog', limitS: 480, run: (execArgv) => require('./backlog').run({ execArgv }) },
   { name: 'queue', limitS: 300, run: () => require('./queue').run() },
   { name: 'inflight', limitS: 120, run: () => require('./inflight').run() },
+  { name: 'door', limitS: 60, run: () => require('./access').run(['decision']) },
+  { name: 'door-latency', limitS: 150, run: () => require('./access').run(['latency']) },
+  { name: 'door-load', limitS: 120, run: () => require('./access').run(['load']) },
 ];
-const DEFAULT_SECTIONS = ['ingest', 'ceiling', 'filter', 'sender', 'harness', 'inflight', 'latency', 'backlog'];
+const DEFAULT_SECTIONS = ['ingest', 'ceiling', 'filter', 'sender', 'harness', 'inflight', 'latency', 'backlog', 'door', 'door-latency', 'door-load'];
 
 const num = (figures: Figures | undefined, key: string): number | null => {
   const value = figures?.[key];
@@ -182,6 +185,26 @@ function rows(results: Record<string, SectionResult>): Row[] {
     const q = f('queue');
     add({ area: 'queue alone', measure: 'DurableQueue 1M backlog: RSS growth', baselineName: 'RSS before', baseline: num(q, 'rssBeforeBacklogMb'), ours: num(q, 'rssGrowthMb'), unit: 'MB', ratio: null, target: '≤ 100 MB', met: atMost(num(q, 'rssGrowthMb'), 100) });
     add({ area: 'queue alone', measure: 'DurableQueue 1M backlog: drain (batch 100)', baselineName: '', baseline: null, ours: num(q, 'backlogDrainEventsPerS'), unit: 'events/s', target: '≥ 50,000 events/s', met: atLeast(num(q, 'backlogDrainEventsPerS'), 50000) });
+  }
+  if (results.door) {
+    const d = f('door');
+    const ours = num(d, 'decisionEventsPerS');
+    add({ area: 'door', measure: 'decision function (walking-up events)', baselineName: 'normalise + same allow filter', baseline: num(d, 'normaliseAndAllowEventsPerS'), ours, unit: 'events/s', target: '≥ 1,000,000 events/s', met: atLeast(ours, 1_000_000) });
+  }
+  if (results['door-latency']) {
+    const d = f('door-latency');
+    const ours = num(d, 'doorAddedP99Ms');
+    const core = num(d, 'coreAddedP99Ms');
+    add({ area: 'door latency', measure: 'source→door access→http request, added p99', baselineName: 'bare round trip p50 (subtracted)', baseline: num(d, 'bareP50Ms'), ours, unit: 'ms', ratio: null, target: '≤ 5 ms', met: atMost(ours, 5) });
+    add({ area: 'door latency', measure: 'source→door access→http request, added p99', baselineName: 'core http in→switch→http request, added p99', baseline: core, ours, unit: 'ms', target: '≤ 1× (no worse)', met: ours === null || core === null ? null : ours <= core });
+  }
+  if (results['door-load']) {
+    const d = f('door-load');
+    const lines = num(d, 'loadAuditLines');
+    const events = num(d, 'loadEvents');
+    add({ area: 'door load', measure: '1,000 events/s walking up: peak people in state', baselineName: 'events', baseline: events, ours: num(d, 'loadPeakPeopleInState'), unit: 'people', ratio: null, target: '(bounded)', met: null });
+    add({ area: 'door load', measure: 'heap growth', baselineName: '', baseline: null, ours: num(d, 'loadHeapGrowthMb'), unit: 'MB', ratio: null, target: '(bounded)', met: null });
+    add({ area: 'door load', measure: 'audit lines written', baselineName: 'decisions', baseline: events, ours: lines, unit: 'lines', target: 'all (= decisions)', met: lines === null || events === null ? null : lines === events });
   }
   // A section that failed or was skipped still gets a line, so nothing silently disappears.
   for (const [name, result] of Object.entries(results)) {

@@ -15,6 +15,7 @@ import { AccessDef, AccessProblem, parseAccessConfig } from '../lib/access/acces
 import { AccessRules, AccessState, decide, Decision, initialState, skewWarning } from '../lib/access/decision';
 import { auditRecord } from '../lib/access/audit-record';
 import { AuditTrail, readRecentAudit } from '../lib/access/audit-trail';
+import { HTTP_ADMIN_URL_ENV, HTTP_NODE_URL_ENV, httpNodeUrl } from '../lib/access/http-node-url';
 
 interface AccessNodeDef extends NodeDef, AccessDef {
   /** Optional findface-server config node: camera groups for the allow filter. */
@@ -29,7 +30,17 @@ const AUDIT_READ_MAX = 500;
 /** Live nodes' trails, so that the admin endpoint can flush what is buffered before it reads. */
 const liveTrails = new Map<string, AuditTrail>();
 
+/** Whether the URLs were in the environment before this package set them (then the user's values stand). */
+const userSetHttpNodeUrl = process.env[HTTP_NODE_URL_ENV] !== undefined;
+const userSetAdminUrl = process.env[HTTP_ADMIN_URL_ENV] !== undefined;
+
 export = function (RED: NodeAPI) {
+  // For flows that call this Node-RED's own http in routes (lib/access/http-node-url.ts).
+  const settings = RED.settings as unknown as Record<string, unknown>;
+  const nodeUrl = httpNodeUrl(settings);
+  const adminUrl = httpNodeUrl(settings, 'httpAdminRoot');
+  if (!userSetHttpNodeUrl && nodeUrl !== undefined) process.env[HTTP_NODE_URL_ENV] = nodeUrl;
+  if (!userSetAdminUrl && adminUrl !== undefined) process.env[HTTP_ADMIN_URL_ENV] = adminUrl;
   const text = (key: string, params?: Record<string, string | number>) => RED._(`findface-access.${key}`, params);
   const problemText = (problem: AccessProblem) =>
     RED._(`${problem.namespace}.errors.${problem.problem.code}`, { ...problem.problem } as Record<string, string | number>);

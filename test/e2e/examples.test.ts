@@ -179,27 +179,7 @@ describe('the example flows in a real Node-RED', function () {
     assert.deepEqual(logErrors(), []);
   });
 
-  it('02-door-access-control: the door relay receives staff at the entrance only, from the simulator and from a FindFace POST', async function () {
-    const files = await deployExample(this, '02-door-access-control');
-    const relay = files.get('/door-relay/open');
-    await waitFor(() => batchesOf(relay).length >= 2, 30000, 'two door openings from simulated events');
-    // What FindFace would post to the webhook-mode source: the seed's event (dossier 1: not staff) and a staff member.
-    const staff = { ...seedEvent, id: '4173669353687299999', camera: 1, matched_dossier: 25 };
-    const visitor = { ...seedEvent, id: '4173669353687288888' };
-    const answer = await post(`${nodeRed.url}${HTTP_NODE_ROOT}/findface/door-events`, [visitor, staff]);
-    assert.equal(answer.status, 200);
-    await waitFor(() => batchesOf(relay).some((batch) => batch.some((event) => event.id === staff.id)), 10000, 'the posted staff event at the door relay');
-    await sleep(500);
-    const batches = batchesOf(relay);
-    for (const batch of batches) {
-      assert.equal(batch.length, 1, 'the door webhook sends one event at a time');
-      const [event] = batch;
-      assert.ok([1, 2].includes(cameraOf(event)), `door opened for camera ${cameraOf(event)}, not an entrance camera`);
-      assert.ok(event.matched_dossier === 12 || event.matched_dossier === 25, `door opened for dossier ${event.matched_dossier}`);
-    }
-    assert.ok(!batches.some((batch) => batch.some((event) => event.id === visitor.id)), 'the door opened for a visitor');
-    assert.deepEqual(logErrors(), []);
-  });
+  // 02-door-access-control runs in test/e2e/door-access.test.ts (port and httpNodeRoot of its own, fake controllers).
 
   it('03-fan-out: the archive and the lobby keep receiving while the broken receiver fails and backs off', async function () {
     const files = await deployExample(this, '03-fan-out');

@@ -6,6 +6,7 @@ import type { FaceEvent } from '../../nodes/lib/event/event';
 import { parseEventDate } from '../../nodes/lib/access/event-date';
 import { compileSchedule, parseSchedule } from '../../nodes/lib/access/schedule';
 import { parseAccessConfig } from '../../nodes/lib/access/access-config';
+import { httpNodeUrl } from '../../nodes/lib/access/http-node-url';
 import { AccessRules, decide, initialState, skewWarning, SKEW_STREAK } from '../../nodes/lib/access/decision';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
@@ -220,5 +221,16 @@ describe('door decision', function () {
     const state = initialState();
     for (const person of [1, 2, 3]) decide(rules, state, event({ id: `p${person}`, matched_dossier: person }), at(person));
     assert.deepEqual([...state.people.keys()], [2, 3]);
+  });
+});
+
+describe('this Node-RED\'s own URL for flows', function () {
+  it('follows port, bind address, TLS and the roots', function () {
+    assert.equal(httpNodeUrl({}), 'http://127.0.0.1:1880');
+    assert.equal(httpNodeUrl({ uiPort: 1881, httpNodeRoot: '/api/' }), 'http://127.0.0.1:1881/api');
+    assert.equal(httpNodeUrl({ uiPort: '1990', uiHost: '0.0.0.0', httpNodeRoot: 'nodes' }), 'http://127.0.0.1:1990/nodes');
+    assert.equal(httpNodeUrl({ uiHost: '10.0.0.5', https: { key: 'k' } }), 'https://10.0.0.5:1880');
+    assert.equal(httpNodeUrl({ uiHost: '::1' }), 'http://[::1]:1880');
+    assert.equal(httpNodeUrl({ uiPort: 1881, httpAdminRoot: '/admin', httpNodeRoot: '/api' }, 'httpAdminRoot'), 'http://127.0.0.1:1881/admin');
   });
 });

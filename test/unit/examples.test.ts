@@ -55,6 +55,7 @@ function ourTypes(): Set<string> {
   return types;
 }
 
+const DOOR_EXAMPLE = '02-door-access-control.json';
 const FILTER_KEYS = ['camera_group_in', 'matched_dossier_in', 'matched', 'camera_in', 'matched_lists_in', 'confidence_gte', 'matched_card_in'];
 const WEBHOOK_PROPERTIES: Record<string, (v: unknown) => boolean> = {
   title: (v) => typeof v === 'string' && v.length > 0,
@@ -116,14 +117,22 @@ describe('example flows', function () {
         assert.deepEqual(JSON.parse(output), []);
       });
 
-      it('is one flow tab holding every node, with unique ids and no credentials but the poll demo\'s stand-in token', () => {
-        assert.equal(tabs.length, 1, 'one tab, so that the example imports as its own flow');
+      it('is one flow tab holding every node (the door example: its flow and its audit trail\'s), with unique ids and no credentials but the stand-ins\'', () => {
+        const door = file === DOOR_EXAMPLE;
+        assert.equal(tabs.length, door ? 2 : 1, 'one tab, so that the example imports as its own flow');
         assert.equal(new Set(flow.map((node) => node.id)).size, flow.length, 'duplicate ids');
-        for (const node of nodes) assert.equal(node.z, tabs[0].id, `${node.type} ${node.id} is not on the example's tab`);
+        const tabIds = new Set(tabs.map((tab) => tab.id));
+        for (const node of nodes) {
+          // Config nodes (no x) live outside the tabs.
+          if (door && node.z === undefined && node.x === undefined) continue;
+          assert.ok(tabIds.has(node.z as string), `${node.type} ${node.id} is not on the example's tab`);
+        }
         for (const node of flow) {
           // The poll example's server node opens only the stand-in FindFace API built in the same flow.
           const standInToken = node.type === 'findface-server' && JSON.stringify(node.credentials) === '{"token":"demo-token"}';
-          if (!standInToken) assert.equal(node.credentials, undefined, `${node.id} carries credentials`);
+          // The door example's digest requests go to the stand-in controllers of the same flow, with its demo login.
+          const standInLogin = door && node.type === 'http request' && JSON.stringify(node.credentials) === '{"user":"admin","password":"door-demo-1"}';
+          if (!standInToken && !standInLogin) assert.equal(node.credentials, undefined, `${node.id} carries credentials`);
         }
       });
 
@@ -165,6 +174,12 @@ describe('example flows', function () {
           } else if (node.type === 'findface-webhook') {
             for (const [key, valid] of Object.entries(WEBHOOK_PROPERTIES)) assert.ok(valid(node[key]), `${where}: ${key} = ${JSON.stringify(node[key])}`);
             assert.equal(node.wires?.length, 2, `${where}: two outputs`);
+          } else if (node.type === 'findface-access') {
+            assert.ok(typeof node.door === 'string' && node.door.length > 0, `${where}: door`);
+            const allow = parseObject(node.allow, `${where} allow`);
+            for (const key of Object.keys(allow)) assert.ok(FILTER_KEYS.includes(key), `${where}: unknown allow key ${key}`);
+            for (const key of ['maxAgeS', 'cooldownS', 'confirmFrames', 'confirmWindowS']) assert.ok(typeof node[key] === 'number' && (node[key] as number) >= 0, `${where}: ${key}`);
+            assert.equal(node.wires?.length, 2, `${where}: open and denied outputs`);
           } else if (node.type === 'findface-event-in') {
             assert.ok(['webhook', 'simulate', 'poll'].includes(node.mode as string), `${where}: mode ${node.mode}`);
             if (node.mode === 'webhook') assert.match(String(node.path), /^\/\S+$/, `${where}: path`);
@@ -217,6 +232,36 @@ describe('example flows', function () {
         if (node.type === 'findface-server') assert.match(String(node.externalAddress), /^\/(?!\/)/, `${file}: the stand-in's external address is not a path`);
       }
     }
+  });
+
+  describe(`${DOOR_EXAMPLE}: the door path`, () => {
+    const flow = flows.get(DOOR_EXAMPLE)!;
+    const tabEnv = new Map<string, string>();
+    for (const tab of flow.filter((node) => node.type === 'tab')) {
+      for (const entry of (tab.env as Array<{ name: string; value: string }> | undefined) ?? []) tabEnv.set(entry.name, entry.value);
+    }
+
+    it('opens no door through findface-webhook (it queues and retries: a door would open late)', () => {
+      assert.deepEqual(flow.filter((node) => node.type === 'findface-webhook'), []);
+      assert.ok(flow.filter((node) => node.type === 'findface-access').length >= 5);
+    });
+
+    it('builds each controller\'s request from the flow environment, whose stand-in URLs come from FINDFACE_HTTP_NODE_URL and are served in the flow', () => {
+      const routes = flow.filter((node) => node.type === 'http in').map((node) => `${node.method} ${String(node.url).replace(/:\w+/g, '[^/]+')}`);
+      const builders = flow.filter((node) => node.type === 'change' && JSON.stringify(node.rules).includes('$env('));
+      assert.ok(builders.length >= 4);
+      for (const builder of builders) {
+        const rules = builder.rules as Array<{ p: string; to: string }>;
+        const url = rules.find((rule) => rule.p === 'url')!.to;
+        const method = rules.find((rule) => rule.p === 'method')!.to.toLowerCase();
+        const variable = /\$env\('(\w+)'\)/.exec(url)![1];
+        if (variable === 'FINDFACE_ADMIN_URL') continue;
+        const base = tabEnv.get(variable)!;
+        assert.match(base, /^\$\{FINDFACE_HTTP_NODE_URL\}\//, `${variable} is built on FINDFACE_HTTP_NODE_URL`);
+        const pathname = base.replace('${FINDFACE_HTTP_NODE_URL}', '') + /& '([^'?]+)/.exec(url)![1];
+        assert.ok(routes.some((route) => new RegExp(`^${route}$`).test(`${method} ${pathname}`)), `${builder.name}: no stand-in serves ${method} ${pathname}`);
+      }
+    });
   });
 
   it('can all be imported together: no two examples serve the same path', () => {

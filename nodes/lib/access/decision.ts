@@ -194,7 +194,8 @@ export function decide(rules: AccessRules, state: AccessState, event: FaceEvent,
   const base: DecisionBase = { eventId: normalised.id, cameraId: normalised.cameraId, personId, confidence: normalised.confidence, ageMs };
   const deny = (reason: DenyReason): DecisionResult => ({ decision: { ...base, kind: 'denied', reason }, state });
 
-  const outcome = rules.allow.test(normalised);
+  // The raw event too: the face-attribute keys (gender_in, liveness_gte …) read it (lib/filter/filter.ts).
+  const outcome = rules.allow.test(normalised, event);
   if (outcome !== 'pass') return deny(outcome === 'unknown-group' ? 'unknown-group' : 'not-allowed');
   if (personId === null) return deny('no-person');
 
