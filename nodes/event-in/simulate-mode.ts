@@ -11,7 +11,7 @@ import { problemText } from '../shell/node-errors';
 import { emitEvents, SourceContext, SourceMode } from './source-mode';
 
 export function simulateMode(ctx: SourceContext, config: SimulateModeConfig): SourceMode {
-  const { RED, node } = ctx;
+  const { RED } = ctx;
   const settings = { cameras: config.cameras, dossiers: config.dossiers, matchedRatio: config.matchedRatio, shape: config.shape, seed: config.seed };
   // Walking up, each person is a burst of frames paced by the rate the scheduler keeps.
   const simulator: Simulator = config.simulation === 'walk-up' ? createWalkUpSimulator(settings, () => scheduler.rate) : createSimulator(settings);

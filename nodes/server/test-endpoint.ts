@@ -62,7 +62,8 @@ export function registerTestEndpoint(RED: NodeAPI): void {
     const usedStored = auth.auth.kind === 'token' ? token.stored : password.stored;
     // A stored secret only ever goes to the stored address.
     if (usedStored && !sameUrl) return { status: 400, message: RED._('findface-server.test.token-for-other-url') };
-    let client: FindFaceClient | undefined;
+    // The login session asks the client for its token: the client exists by then.
+    const made: { client?: FindFaceClient } = {};
     let tokenOption: string | TokenSource;
     if (auth.auth.kind === 'token') tokenOption = auth.auth.token;
     else {
@@ -70,8 +71,8 @@ export function registerTestEndpoint(RED: NodeAPI): void {
       tokenOption = new LoginSession({
         password: pass,
         login: async (options) => {
-          if (!client) throw new FindFaceApiError('config', RED._('findface-server.errors.not-configured'));
-          return client.login(user, pass, { ...options, uuid: sessionUuid(id) });
+          if (!made.client) throw new FindFaceApiError('config', RED._('findface-server.errors.not-configured'));
+          return made.client.login(user, pass, { ...options, uuid: sessionUuid(id) });
         },
       });
     }
@@ -88,8 +89,8 @@ export function registerTestEndpoint(RED: NodeAPI): void {
       userDir(RED),
     );
     if (!parsed.ok) return { status: 400, message: problemText(RED, 'findface-server', parsed.problem) };
-    client = new FindFaceClient(parsed.value);
-    return { client };
+    made.client = new FindFaceClient(parsed.value);
+    return { client: made.client };
   }
 
   RED.httpAdmin.post('/findface-server/:id/test', RED.auth.needsPermission('findface-server.write'), async (req: Request, res: Response): Promise<void> => {

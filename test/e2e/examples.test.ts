@@ -10,7 +10,7 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { NodeRedProcess, repoRoot } from '../support/node-red-process';
-import { sleep, waitFor } from '../support/wait';
+import { waitFor } from '../support/wait';
 import { seedEvent } from '../fixtures/events';
 
 interface FlowNode {

@@ -4,7 +4,6 @@
 // crash sent twice.
 import assert from 'assert/strict';
 import fs from 'fs';
-import path from 'path';
 import { NodeRedProcess } from '../support/node-red-process';
 import { Receiver } from '../support/receiver';
 import { waitFor } from '../support/wait';

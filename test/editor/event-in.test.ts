@@ -25,8 +25,6 @@ import {
   workspaceLabel,
 } from './support/editor';
 
-declare const RED: any;
-
 const TYPE = 'findface-event-in';
 
 async function visible(page: Page, selector: string): Promise<boolean> {

@@ -143,7 +143,7 @@ export class AuditTrail {
       const today = auditFiles(names).filter((file) => file.day === day);
       const last = today[today.length - 1];
       const index = last ? last.index : 0;
-      let size = 0;
+      let size: number;
       try {
         size = (await fs.promises.stat(path.join(this.options.dir, fileName(day, index)))).size;
       } catch {

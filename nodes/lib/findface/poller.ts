@@ -491,7 +491,7 @@ export class Poller {
     let reachedCursor = false;
     let belowCursor = false;
     let read = 0;
-    let fullLastPage = false;
+    let fullLastPage: boolean;
     for (let pages = 0; ; pages++) {
       const page: Page<RawEvent> = await this.source.listEvents(query, pageCursor, { signal });
       if (this.stopped) return false;
