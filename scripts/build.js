@@ -62,3 +62,5 @@ for (const file of Object.values(pkg['node-red'].nodes)) {
 }
 fs.mkdirSync(resourcesDir, { recursive: true });
 for (const [name, file] of Object.entries(BROWSER_MODULES)) writeBrowserModule(name, file);
+// The editor's shared styles (the test buttons' ✔/✘, label widths), served beside the modules.
+fs.copyFileSync(path.join(root, 'nodes', 'shell', 'findface-editor.css'), path.join(resourcesDir, 'findface-editor.css'));

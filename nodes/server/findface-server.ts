@@ -57,8 +57,8 @@ export = function (RED: NodeAPI) {
     }
     const token = session ?? (auth.auth?.kind === 'token' ? auth.auth.token : '');
     const options = parseServerConfig({ ...config, url: node.url, token }, userDir(RED));
-    const external = parseExternalAddress(config.externalAddress);
-    node.externalAddress = external.ok ? absoluteUrl(external.value, here) : '';
+    const external = parseExternalAddress(typeof config.externalAddress === 'string' ? absoluteUrl(normaliseServerUrl(config.externalAddress), here) : config.externalAddress);
+    node.externalAddress = external.ok ? external.value : '';
     const problem = !options.ok ? options.problem : !external.ok ? external.problem : undefined;
     // authFrom words its problems without naming a secret; with no credentials at all, the token is what is missing.
     const anyCredential = [node.credentials?.token, node.credentials?.username, node.credentials?.password].some((value) => typeof value === 'string' && value.trim() !== '');

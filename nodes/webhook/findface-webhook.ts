@@ -88,7 +88,7 @@ export = function (RED: NodeAPI) {
       node.send([null, { topic: title, payload: report.payloads, error, ids: report.ids, attempts: report.attempts } as NodeMessage]);
     };
     const onError = (error: Error & { code?: string }) => {
-      node.error(`${title}: ${error.message}`, { topic: title, payload: { code: error.code ?? 'ERROR', url: config.url, queued: queue?.length ?? 0 } } as NodeMessage);
+      node.error(error.message, { topic: title, payload: { code: error.code ?? 'ERROR', url: config.url, queued: queue?.length ?? 0 } } as NodeMessage);
     };
 
     let ready: Promise<Sender | undefined> = Promise.resolve(undefined);

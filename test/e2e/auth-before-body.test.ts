@@ -132,7 +132,11 @@ describe('a real Node-RED: authentication before the body', function () {
       assert.deepEqual(node.statuses, [401]);
       assert.deepEqual(noSecret.statuses, [401]);
       // Reading them would hold 500 MB.
-      for (const m of [node, noSecret]) assert.ok(m.peak - m.before < 60, `RSS grew ${(m.peak - m.before).toFixed(0)} MB`);
+      // Not held: holding them would take 500 MB. On Node-RED 4.1 / Node.js 20 the growth is 2 MB; on Node-RED 5 /
+      // Node.js 24 it is 70-80 MB (core route: 20-27 MB) while Node.js reads and discards what a refused client
+      // still sends: a finding in the README, not a held body.
+      const coreGrowth = core.peak - core.before;
+      for (const m of [node, noSecret]) assert.ok(m.peak - m.before < Math.max(120, coreGrowth + 60), `RSS grew ${(m.peak - m.before).toFixed(0)} MB (core route: ${coreGrowth.toFixed(0)} MB)`);
     });
   });
 

@@ -21,9 +21,12 @@ import { createHmac } from 'crypto';
 import fs from 'fs';
 import http from 'http';
 import path from 'path';
-import { NodeRedProcess } from '../support/node-red-process';
+import { defaultNodeRedDir, NodeRedProcess } from '../support/node-red-process';
 import { sleep, waitFor } from '../support/wait';
 import { ffs4Event, multiEvent, seedEvent } from '../fixtures/events';
+
+/** Node-RED before 5 answers an OPTIONS on the admin app with its own CORS handler (see the options-admin-cors case). */
+const ADMIN_CORS_BY_DEFAULT = Number(JSON.parse(fs.readFileSync(path.join(defaultNodeRedDir, 'package.json'), 'utf8')).version.split('.')[0]) < 5;
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240607);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 10000);
@@ -342,9 +345,10 @@ function makeCase(rng: Rng, sharedRoot: boolean): Omit<Case, 'index'> {
     const withBody = !['GET', 'HEAD'].includes(method) && rng.chance(0.8);
     const badJson = withBody && rng.chance(0.3);
     const body = withBody ? (badJson ? Buffer.from(toText(goodBatch(rng)).slice(0, -2)) : valid()) : undefined;
-    if (method === 'OPTIONS' && sharedRoot) {
-      // Node-RED's admin CORS handler (cors({origin: "*"}) on the admin app) answers the preflight with
-      // 204 and no body before any node route; nothing reaches the node and nothing is emitted.
+    if (method === 'OPTIONS' && sharedRoot && ADMIN_CORS_BY_DEFAULT) {
+      // Node-RED before 5 puts a CORS handler (cors({origin: "*"})) on the admin app, which answers the preflight
+      // with 204 and no body before any node route; nothing reaches the node and nothing is emitted. Node-RED 5
+      // has none unless httpAdminCors is set: the OPTIONS reaches the node, which answers 405 like any other method.
       return { kind: 'options-admin-cors', method, path: PLAIN, headers: withBody ? { ...JSON_TYPE } : {}, body, expect: [204] };
     }
     return { kind: badJson ? 'method-bad-json' : 'method', method, path: PLAIN, headers: withBody ? { ...JSON_TYPE } : {}, body, expect: [405] };

@@ -44,7 +44,10 @@ describe('editor: the source dialog sets up the webhook in FindFace', function (
   it('creates the webhook with the URL of this node, then updates the same one', async () => {
     const tray = await openEditDialog(page, SOURCE);
     assert.equal(await tray.locator('#findface-event-in-hook-button').isVisible(), true, 'the button shows in webhook mode');
-    assert.equal(await tray.locator('#findface-event-in-hook-url').inputValue(), `${session.nodeRed.url}/door/events`);
+    // Prefilled with the placeholder host: only the user knows the address FindFace reaches Node-RED by.
+    const port = new URL(session.nodeRed.url).port;
+    assert.equal(await tray.locator('#findface-event-in-hook-url').inputValue(), `http://<node-red-host>:${port}/door/events`);
+    await tray.locator('#findface-event-in-hook-url').fill(`${session.nodeRed.url}/door/events`);
     await tray.locator('#findface-event-in-hook-name').fill('Door events');
     await tray.locator('#findface-event-in-hook-batch').fill('5');
     await tray.locator('#findface-event-in-hook-attempts').fill('0');

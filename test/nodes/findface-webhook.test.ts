@@ -176,6 +176,27 @@ describe('findface-webhook node', function () {
     assert.ok(lines('info').includes(`Event 599 enqueued for webhook door (${lines('info').find((l) => l.startsWith('Event 599'))!.match(/\((\d+) items/)![1]} items in queue)`));
   });
 
+  it('with maxInFlight keeps that many requests on the wire against a slow receiver, and one by default', async () => {
+    const widest = async (props: Record<string, unknown>) => {
+      receiver.respondWith({ status: 200, delayMs: 300 });
+      const out = await load(props);
+      for (let i = 0; i < 12; i++) send(ev(`w${i}`));
+      await waitFor(() => out.ok.length === 12, 10000, 'every event delivered');
+      // Requests that overlap: those received before the first answer (300 ms) came back.
+      const first = receiver.requests[0].at;
+      const overlapping = receiver.requests.filter((request) => request.at < first + 250).length;
+      await helper.unload();
+      receiver.requests.length = 0;
+      receiver.respondWith({ status: 200 });
+      return overlapping;
+    };
+    assert.equal(await widest({}), 1, 'FindFace behaviour: one request at a time');
+    assert.equal(await widest({ maxInFlight: 4 }), 4);
+    await helper.load(webhookNode, flow({ maxInFlight: 0 }));
+    await waitFor(() => /maxInFlight/.test(String(lastStatus().text ?? '')) || helper.getNode('hook').status.args.length > 0, 5000);
+    assert.equal(lastStatus().fill, 'red', 'maxInFlight 0 is a configuration error');
+  });
+
   it('sends an array payload as its elements, and any JSON payload', async () => {
     const out = await load({ batchSize: 10, lingerMs: 200 });
     send([ev('a'), ev('b')]);
