@@ -93,16 +93,16 @@ export function registerTestEndpoint(RED: NodeAPI): void {
     return { client: made.client };
   }
 
-  RED.httpAdmin.post('/findface-server/:id/test', RED.auth.needsPermission('findface-server.write'), async (req: Request, res: Response): Promise<void> => {
+  /** Answers with what `use` makes of a client for the dialog's settings; FindFace's failures are answers (200), a bug is a 500. */
+  async function withClient(res: Response, id: string, body: Record<string, unknown>, use: (client: FindFaceClient) => Promise<void>): Promise<void> {
     try {
-      const made = requestClient(String(req.params.id), bodyOf(req));
+      const made = requestClient(id, body);
       if (!('client' in made)) {
         res.status(made.status).json({ ok: false, status: 0, message: made.message });
         return;
       }
       try {
-        const cameras = await made.client.listCameras();
-        res.status(200).json({ ok: true, status: 200, message: RED._('findface-server.test.ok', { count: cameras.length }), cameras: cameras.length });
+        await use(made.client);
       } catch (error) {
         res.status(200).json(failure(error));
       } finally {
@@ -111,42 +111,36 @@ export function registerTestEndpoint(RED: NodeAPI): void {
     } catch (error) {
       res.status(500).json({ ok: false, status: 0, message: (error as Error)?.message ?? String(error) });
     }
-  });
+  }
 
-  RED.httpAdmin.post('/findface-server/:id/hook', RED.auth.needsPermission('findface-server.write'), async (req: Request, res: Response): Promise<void> => {
-    try {
-      const body = bodyOf(req);
-      // The source's shared secret goes into the URL (FindFace can only be given a URL: `?token=`).
-      let secret: unknown = body.secret;
-      if (secret === STORED_PASSWORD && typeof body.source === 'string') {
-        secret = (RED.nodes.getCredentials(body.source) as { secret?: string } | undefined)?.secret;
-      }
-      const checked = hookSettingsFrom(body.hook, typeof secret === 'string' && secret !== STORED_PASSWORD ? secret : '');
-      const settings = checked.settings;
-      if (!settings) {
-        res.status(400).json({ ok: false, status: 0, message: checked.problem });
-        return;
-      }
-      const made = requestClient(String(req.params.id), body);
-      if (!('client' in made)) {
-        res.status(made.status).json({ ok: false, status: 0, message: made.message });
-        return;
-      }
-      try {
-        const wanted = typeof body.hookId === 'number' && Number.isSafeInteger(body.hookId) ? body.hookId : undefined;
-        const target = redactToken(settings.url);
-        const existing = (await made.client.listHooks()).find((hook) => (wanted !== undefined ? hook.id === wanted : redactToken(String(hook.url ?? '')) === target));
-        const hook = existing ? await made.client.updateHook(existing.id, settings) : await made.client.createHook(settings);
-        const key = existing ? 'findface-server.hook.updated' : 'findface-server.hook.created';
-        const shown = { ...hook, url: redactToken(String(hook.url ?? '')) };
-        res.status(200).json({ ok: true, status: existing ? 200 : 201, created: !existing, hook: shown, message: RED._(key, { id: hook.id, url: shown.url }) });
-      } catch (error) {
-        res.status(200).json(failure(error));
-      } finally {
-        made.client.destroy();
-      }
-    } catch (error) {
-      res.status(500).json({ ok: false, status: 0, message: (error as Error)?.message ?? String(error) });
+  RED.httpAdmin.post('/findface-server/:id/test', RED.auth.needsPermission('findface-server.write'), (req: Request, res: Response) =>
+    withClient(res, String(req.params.id), bodyOf(req), async (client) => {
+      const cameras = await client.listCameras();
+      res.status(200).json({ ok: true, status: 200, message: RED._('findface-server.test.ok', { count: cameras.length }), cameras: cameras.length });
+    }),
+  );
+
+  RED.httpAdmin.post('/findface-server/:id/hook', RED.auth.needsPermission('findface-server.write'), (req: Request, res: Response) => {
+    const body = bodyOf(req);
+    // The source's shared secret goes into the URL (FindFace can only be given a URL: `?token=`).
+    let secret: unknown = body.secret;
+    if (secret === STORED_PASSWORD && typeof body.source === 'string') {
+      secret = (RED.nodes.getCredentials(body.source) as { secret?: string } | undefined)?.secret;
     }
+    const checked = hookSettingsFrom(body.hook, typeof secret === 'string' && secret !== STORED_PASSWORD ? secret : '');
+    const settings = checked.settings;
+    if (!settings) {
+      res.status(400).json({ ok: false, status: 0, message: checked.problem });
+      return;
+    }
+    return withClient(res, String(req.params.id), body, async (client) => {
+      const wanted = typeof body.hookId === 'number' && Number.isSafeInteger(body.hookId) ? body.hookId : undefined;
+      const target = redactToken(settings.url);
+      const existing = (await client.listHooks()).find((hook) => (wanted !== undefined ? hook.id === wanted : redactToken(String(hook.url ?? '')) === target));
+      const hook = existing ? await client.updateHook(existing.id, settings) : await client.createHook(settings);
+      const key = existing ? 'findface-server.hook.updated' : 'findface-server.hook.created';
+      const shown = { ...hook, url: redactToken(String(hook.url ?? '')) };
+      res.status(200).json({ ok: true, status: existing ? 200 : 201, created: !existing, hook: shown, message: RED._(key, { id: hook.id, url: shown.url }) });
+    });
   });
 }

@@ -39,6 +39,10 @@ describe('editor: the source dialog sets up the webhook in FindFace', function (
 
   after(async () => {
     await fake?.close();
+    // The editor tests share one Node-RED: leave no half-configured node behind for the next file's deploys.
+    await session?.nodeRed.deploy([]);
+    await page?.reload();
+    if (page) await waitForEditor(page);
   });
 
   it('creates the webhook with the URL of this node, then updates the same one', async () => {
