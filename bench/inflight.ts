@@ -9,12 +9,11 @@ import { WARN_LOGGING } from './support/quiet-log';
 import { webhookNode } from './support/webhook-node';
 import { NodeRedProcess } from '../test/support/node-red-process';
 import { Receiver } from '../test/support/receiver';
-import { seedEvent } from '../test/fixtures/events';
+import { measure } from './sender';
 
 const RECEIVER_DELAY_MS = 50;
 /** Events per figure: enough for a few seconds at the slowest (20 requests/s × batch). */
 const COUNTS: Record<string, number> = { 'b1-f1': 100, 'b1-f8': 800, 'b100-f1': 10_000, 'b100-f8': 40_000 };
-const TIMEOUT_MS = 60_000;
 
 function flows(receiverUrl: string) {
   const targets = Object.keys(COUNTS);
@@ -41,24 +40,6 @@ function flows(receiverUrl: string) {
   return [{ id: 'tab', type: 'tab', label: 'bench' }, ...nodes.map((node, i) => ({ ...node, x: 150 + 200 * (i % 3), y: 80 + 60 * Math.floor(i / 3) }))];
 }
 
-async function measure(red: NodeRedProcess, receiver: Receiver, target: string): Promise<number> {
-  const count = COUNTS[target];
-  receiver.eventCount = 0;
-  receiver.requestCount = 0;
-  const started = process.hrtime.bigint();
-  const response = await fetch(`${red.url}/start/${target}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ count, prefix: `${target}-`, wrap: false, per: 1, template: seedEvent }),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
-  if (response.status !== 200) throw new Error(`${target}: start answered ${response.status}`);
-  await receiver.waitForDelivered(count, TIMEOUT_MS);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (receiver.eventCount !== count) throw new Error(`${target}: ${receiver.eventCount} events for ${count}`);
-  return count / seconds;
-}
-
 export async function run() {
   const receiver = await Receiver.start();
   receiver.countOnly = true;
@@ -67,7 +48,7 @@ export async function run() {
   try {
     await red.start();
     const figures: Record<string, number> = {};
-    for (const target of Object.keys(COUNTS)) figures[target] = await measure(red, receiver, target);
+    for (const target of Object.keys(COUNTS)) figures[target] = await measure(red, receiver, target, COUNTS[target]);
     if (red.errorLines().length) throw new Error(red.errorLines().slice(0, 5).join('\n'));
     return {
       receiverDelayMs: RECEIVER_DELAY_MS,

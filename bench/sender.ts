@@ -87,8 +87,8 @@ function flows(receiverUrl: string) {
   return [{ id: 'tab', type: 'tab', label: 'bench' }, ...nodes.map((node, i) => ({ ...node, x: 150 + 200 * (i % 3), y: 80 + 60 * Math.floor(i / 3) }))];
 }
 
-/** Starts `count` events through `target` and waits until the receiver has them all; events/s. */
-async function measure(red: NodeRedProcess, receiver: Receiver, target: string, count: number, shape: { wrap?: boolean; per?: number } = {}): Promise<number> {
+/** Starts `count` events through `target` (a generator wired behind `POST /start/<target>`) and waits until the receiver has them all; events/s. */
+export async function measure(red: NodeRedProcess, receiver: Receiver, target: string, count: number, shape: { wrap?: boolean; per?: number } = {}): Promise<number> {
   receiver.eventCount = 0;
   receiver.requestCount = 0;
   const started = process.hrtime.bigint();
