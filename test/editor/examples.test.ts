@@ -19,9 +19,10 @@ const examples = fs
   .sort();
 
 /** Debug nodes of each example that must show a message soon after deploy. */
-const expectedDebug: Record<string, string[]> = {
+const expectedDebug: Record<string, Array<string | RegExp>> = {
   '01-seed-walkthrough': ['batch received', 'delivered'],
-  '02-door-access-control': ['Hikvision answer', 'Shelly Gen2 answer'],
+  // People walk up to five cameras at random (no seed): any door's controller answering shows the path works.
+  '02-door-access-control': [/: (Hikvision|Dahua|Shelly Gen1|Shelly Gen2) answer/],
   '03-fan-out': ['archive: events in batch', 'broken: events in batch'],
   '04-poll-findface-server': ['polled event'],
 };
@@ -117,7 +118,7 @@ describe('editor: the example flows, through Import › Examples', function () {
       const names = expectedDebug[name] ?? [];
       for (const debugName of names) {
         await waitFor(
-          async () => (await page.locator('.red-ui-debug-msg-name', { hasText: `: ${debugName}` }).count()) > 0,
+          async () => (await page.locator('.red-ui-debug-msg-name', { hasText: typeof debugName === 'string' ? `: ${debugName}` : debugName }).count()) > 0,
           UI_TIMEOUT_MS,
           `a message from the debug node "${debugName}" in the debug sidebar`,
         );
