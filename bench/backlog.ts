@@ -27,6 +27,7 @@ import { dirBytes, mb, post, processMemory, round, seconds, within, runStandalon
 import { WARN_LOGGING } from './support/quiet-log';
 import { placed } from './support/flow-compat';
 import { webhookNode } from './support/webhook-node';
+import { queueDirFor } from '../nodes/lib/delivery/queue/queue-dir';
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 const PER_POST = 100;
@@ -318,7 +319,7 @@ export async function run(options: BacklogOptions = {}) {
   const execArgv = [...(options.execArgv ?? []), '--expose-gc'];
   const red = await NodeRedProcess.create({ flows: placed(flows(receiver.url)), settings: { logging: WARN_LOGGING }, execArgv });
   exposeMemory(red.userDir);
-  const queueDir = path.join(red.userDir, 'findface-queues', 'bl-hook');
+  const queueDir = queueDirFor(red.userDir, 'bl-hook');
   let sampler: ReturnType<typeof rssSampler> | undefined;
   try {
     await red.start();

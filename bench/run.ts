@@ -64,8 +64,9 @@ const SECTIONS: Section[] = [
   { name: 'latency', limitS: 120, run: (execArgv) => require('./latency').run({ execArgv }) },
   { name: 'backlog', limitS: 480, run: (execArgv) => require('./backlog').run({ execArgv }) },
   { name: 'queue', limitS: 300, run: () => require('./queue').run() },
+  { name: 'inflight', limitS: 120, run: () => require('./inflight').run() },
 ];
-const DEFAULT_SECTIONS = ['ingest', 'ceiling', 'filter', 'sender', 'harness', 'latency', 'backlog'];
+const DEFAULT_SECTIONS = ['ingest', 'ceiling', 'filter', 'sender', 'harness', 'inflight', 'latency', 'backlog'];
 
 const num = (figures: Figures | undefined, key: string): number | null => {
   const value = figures?.[key];
@@ -146,6 +147,15 @@ function rows(results: Record<string, SectionResult>): Row[] {
     if (harness !== null) add({ area: 'sender', measure: 'webhook node, batch 100, durable, log info', baselineName: 'same generator → counting node (no queue, no HTTP)', baseline: harness, ours, unit: 'events/s', target: '(harness ceiling)', met: null });
     const plain = num(f('backlog'), 'plainClientDrainEventsPerS');
     if (plain !== null) add({ area: 'sender', measure: 'webhook node, batch 100, durable, log info', baselineName: 'plain http client (own process), batches of 100', baseline: plain, ours, unit: 'events/s', target: '(HTTP ceiling)', met: null });
+  }
+  if (results.inflight) {
+    const fl = f('inflight');
+    for (const batch of [1, 100]) {
+      const one = num(fl, `batch${batch}InFlight1EventsPerS`);
+      const eight = num(fl, `batch${batch}InFlight8EventsPerS`);
+      const ratio = ratioOf(eight, one);
+      add({ area: 'sender in flight', measure: `maxInFlight 8, batch ${batch}, receiver answering after 50 ms`, baselineName: 'maxInFlight 1, same', baseline: one, ours: eight, unit: 'events/s', ratio, target: '≥ 6×', met: atLeast(ratio, 6) });
+    }
   }
   if (results.latency) {
     const l = f('latency');

@@ -8,7 +8,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import type { Request, Response } from 'express';
 import { acknowledge } from '../lib/event/acknowledgement';
 import { eventProblem, FaceEvent } from '../lib/event/event';
-import type { FindFaceServerHandle, CameraGroupsLease } from '../lib/findface/findface-api';
+import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/server-handle';
 import { systemClock } from '../lib/common/clock';
 import { childPath, nodeFileName } from '../lib/common/node-files';
 import { AccessDef, AccessProblem, parseAccessConfig } from '../lib/access/access-config';

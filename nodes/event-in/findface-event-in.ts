@@ -8,14 +8,18 @@ import nodePath from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { ackGroup, ACK_PROPERTY } from '../lib/event/acknowledgement';
 import { FaceEvent, normaliseEvent } from '../lib/event/event';
-import type { FindFaceServerHandle, Query } from '../lib/findface/findface-api';
+import type { Query } from '../lib/findface/findface-api';
+import type { FindFaceServerHandle } from '../lib/findface/server-handle';
 import { FileCursorStore, Poller, pollerOptionsProblem, PollerStatus, statusText } from '../lib/findface/poller';
 import { compilePollSelection, parsePollFilters } from '../lib/findface/poll-filters';
 import { createSimulator, eventsDue, EventShape, simulatorProblem, Simulator } from '../lib/source/simulator';
+import { createWalkUpSimulator } from '../lib/source/walk-up';
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
 import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
+import { adoptLegacyFile, childPath, nodeFileName } from '../lib/common/node-files';
 import { IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
+import { removeRoute } from '../shell/http-routes';
 
 type Mode = 'webhook' | 'simulate' | 'poll';
 
@@ -29,6 +33,8 @@ interface EventInDef extends NodeDef {
   dossiers: string;
   matchedRatio: number | string;
   shape: EventShape;
+  /** Simulate mode: "steady" (default: independent events) or "walk-up" (each person a burst of frames, lib/source/walk-up.ts). */
+  simulation?: 'steady' | 'walk-up';
   autostart: boolean;
   dedupWindowS: number | string;
   toleranceS: number | string;
@@ -88,16 +94,6 @@ function numberOf(value: unknown, fallback: number): number {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Removes the route whose handler is `handler` from an express app (express 4 or 5). */
-function removeRoute(app: any, handler: unknown): void {
-  const router = app._router ?? app.router;
-  const stack: any[] = router?.stack ?? [];
-  for (let index = stack.length - 1; index >= 0; index--) {
-    const route = stack[index].route;
-    if (route && route.stack.some((layer: any) => layer.handle === handler)) stack.splice(index, 1);
-  }
 }
 
 export = function (RED: NodeAPI) {
@@ -323,7 +319,8 @@ export = function (RED: NodeAPI) {
         fail(RED._('findface-event-in.errors.bad-seed', { value: shown(config.seed) }));
         return;
       }
-      const simulator: Simulator = createSimulator({ ...settings, seed });
+      const simulator: Simulator =
+        config.simulation === 'walk-up' ? createWalkUpSimulator({ ...settings, seed }, () => currentRate) : createSimulator({ ...settings, seed });
       let currentRate = rate;
       let startedAt = 0;
       let emitted = 0;
@@ -392,7 +389,10 @@ export = function (RED: NodeAPI) {
         }
         if (command === 'start') start();
         else if (command === 'stop') stop();
-        else if (command === 'toggle') running() ? stop() : start();
+        else if (command === 'toggle') {
+          if (running()) stop();
+          else start();
+        }
         else if (newRate === undefined) emit(1);
         showStatus();
         done();
@@ -440,7 +440,10 @@ export = function (RED: NodeAPI) {
         return;
       }
       const userDir = (RED.settings as unknown as { userDir?: string }).userDir || nodePath.join(os.homedir(), '.node-red');
-      const store = new FileCursorStore(nodePath.join(userDir, 'findface-cursors', `${node.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`));
+      const cursorsDir = nodePath.join(userDir, 'findface-cursors');
+      const cursorFile = childPath(cursorsDir, `${nodeFileName(node.id)}.json`);
+      adoptLegacyFile(cursorsDir, `${node.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`, cursorFile); // the name earlier versions used
+      const store = new FileCursorStore(cursorFile);
       let pollerStatus: PollerStatus | undefined;
       showStatus = () => {
         if (!pollerStatus) return;

@@ -4,7 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { acknowledge } from '../lib/event/acknowledgement';
 import { cameraGroupsStatusText } from '../lib/findface/camera-groups';
-import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/findface-api';
+import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/server-handle';
 import { eventProblem, FaceEvent, normaliseEvent } from '../lib/event/event';
 import {
   CompiledFilter,

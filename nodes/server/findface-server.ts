@@ -23,14 +23,16 @@ import {
   absolutiseUrls,
   baseUrlProblem,
   caProblem,
-  CameraGroupsLease,
   ClientOptions,
   FindFaceApiError,
   FindFaceClient,
-  FindFaceServerHandle,
   isFindFaceApiError,
   tokenProblem,
+  TokenSource,
 } from '../lib/findface/findface-api';
+import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/server-handle';
+import { authFrom, LoginSession, ServerCredentials, sessionUuid } from '../lib/findface/session';
+import { hookSettingsFrom } from '../lib/findface/hooks';
 
 interface ServerDef extends NodeDef {
   url: string;
@@ -40,9 +42,6 @@ interface ServerDef extends NodeDef {
   ca: string;
 }
 
-interface ServerCredentials {
-  token?: string;
-}
 
 type ServerNode = Node<ServerCredentials> & {
   client: FindFaceClient | null;
@@ -116,8 +115,9 @@ function clientOptionsFrom(
   const url = normaliseUrl(settings.url);
   const urlIssue = baseUrlProblem(url);
   if (urlIssue) return { problem: urlIssue };
-  const token = typeof settings.token === 'string' ? settings.token.trim() : '';
-  const tokenIssue = tokenProblem(token);
+  const token: string | TokenSource =
+    typeof settings.token === 'object' && settings.token !== null ? (settings.token as TokenSource) : typeof settings.token === 'string' ? settings.token.trim() : '';
+  const tokenIssue = typeof token === 'string' ? tokenProblem(token) : null;
   if (tokenIssue) return { problem: tokenIssue };
   const timeout = timeoutOf(settings.timeout);
   if (timeout.problem) return { problem: timeout.problem };
@@ -150,17 +150,33 @@ export = function (RED: NodeAPI) {
     node.configError = null;
     node.settings = { timeout: config.timeout, rejectUnauthorized: config.rejectUnauthorized, ca: config.ca };
 
+    // A fixed token, or a login with a user name and password (renewed before it expires and after a 401).
+    const auth = authFrom(node.credentials);
+    let session: LoginSession | undefined;
+    if (auth.auth?.kind === 'login') {
+      const { username, password } = auth.auth;
+      const uuid = sessionUuid(node.id);
+      session = new LoginSession({
+        password,
+        login: (options) => {
+          if (!node.client) throw new FindFaceApiError('config', node.configError ?? 'the server is not configured');
+          return node.client.login(username, password, { ...options, uuid });
+        },
+        onLogin: ({ expiresAt, reason }) =>
+          node.debug(`logged in to FindFace (${reason}); the token expires ${expiresAt === undefined ? 'at an unknown time' : `at ${new Date(expiresAt).toISOString()}`}`),
+      });
+    }
     const built = clientOptionsFrom(
       {
         url: node.url,
-        token: node.credentials?.token,
+        token: session ?? (auth.auth?.kind === 'token' ? auth.auth.token : ''),
         timeout: config.timeout,
         rejectUnauthorized: config.rejectUnauthorized,
         ca: config.ca,
       },
       userDir(),
     );
-    let problem = built.problem ?? externalAddressType ?? externalAddressProblem(node.externalAddress);
+    let problem = auth.problem ?? built.problem ?? externalAddressType ?? externalAddressProblem(node.externalAddress);
     if (!problem && built.options) {
       try {
         node.client = new FindFaceClient(built.options);
@@ -229,7 +245,71 @@ export = function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType('findface-server', FindFaceServerNode as unknown as (this: Node, config: NodeDef) => void, {
-    credentials: { token: { type: 'password' } },
+    credentials: { token: { type: 'password' }, username: { type: 'text' }, password: { type: 'password' } },
+  });
+
+  /**
+   * A client for an editor request: the dialog's unsaved settings, the
+   * deployed node's for what the body leaves out. A stored secret (token or
+   * password, sent back as "__PWRD__" or left out) only ever goes to the stored URL.
+   * A user name and password log in first (this node's session uuid).
+   */
+  function requestClient(id: string, body: Record<string, unknown>): { client?: FindFaceClient; status?: number; message?: string } {
+    const deployed = RED.nodes.getNode(id) as unknown as (ServerNode & { credentials?: ServerCredentials }) | null;
+    const stored = (RED.nodes.getCredentials(id) as ServerCredentials | undefined) ?? deployed?.credentials ?? {};
+    const deployedUrl = deployed ? deployed.url : '';
+    const url = !isBlank(body.url) ? absoluteUrl(normaliseUrl(body.url), httpNodeSettingsOf(RED)) : deployedUrl;
+    const sameUrl = !!deployed && normaliseUrl(url) === deployedUrl;
+    const secret = (name: 'token' | 'password'): { value?: string; stored: boolean } => {
+      const value = body[name];
+      if (value === undefined || value === STORED_PASSWORD) return { value: stored[name], stored: true };
+      return { value: typeof value === 'string' ? value : undefined, stored: false };
+    };
+    const token = secret('token');
+    const password = secret('password');
+    const username = body.username !== undefined ? (typeof body.username === 'string' ? body.username : '') : stored.username;
+    if (isBlank(token.value) && isBlank(username)) return { status: 400, message: RED._('findface-server.test.no-token') };
+    const auth = authFrom({ token: token.value, username, password: password.value });
+    if (!auth.auth) return { status: 400, message: auth.problem ?? 'invalid credentials' };
+    const usedStored = auth.auth.kind === 'token' ? token.stored : password.stored;
+    // A stored secret only ever goes to the stored address.
+    if (usedStored && !sameUrl) return { status: 400, message: RED._('findface-server.test.token-for-other-url') };
+    let client: FindFaceClient | undefined;
+    let tokenOption: string | TokenSource = '';
+    if (auth.auth.kind === 'token') {
+      tokenOption = auth.auth.token;
+    } else {
+      const { username: user, password: secret } = auth.auth;
+      tokenOption = new LoginSession({
+        password: secret,
+        login: async (options) => {
+          if (!client) throw new FindFaceApiError('config', 'no client');
+          return client.login(user, secret, { ...options, uuid: sessionUuid(id) });
+        },
+      });
+    }
+    const timeout = timeoutOf(isBlank(body.timeout) ? deployed?.settings.timeout : body.timeout);
+    const built = clientOptionsFrom(
+      {
+        url,
+        token: tokenOption,
+        timeout: Math.min(timeout.ms || TEST_TIMEOUT_MAX_MS, TEST_TIMEOUT_MAX_MS),
+        rejectUnauthorized: body.rejectUnauthorized ?? deployed?.settings.rejectUnauthorized ?? true,
+        ca: body.ca !== undefined ? body.ca : deployed?.settings.ca,
+      },
+      userDir(),
+    );
+    if (!built.options) return { status: 400, message: built.problem ?? 'invalid settings' };
+    client = new FindFaceClient(built.options);
+    return { client };
+  }
+
+  const bodyOf = (req: Request): Record<string, unknown> =>
+    req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
+  const failure = (error: unknown) => ({
+    ok: false,
+    status: isFindFaceApiError(error) ? error.status ?? 0 : 0,
+    message: (error as Error)?.message ?? String(error),
   });
 
   // ---- "Test connection" ---------------------------------------------------------------------------
@@ -241,42 +321,12 @@ export = function (RED: NodeAPI) {
         res.status(httpStatus).json(body);
       };
       try {
-        const id = String(req.params.id);
-        const body: Record<string, unknown> = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-        const deployed = RED.nodes.getNode(id) as unknown as (ServerNode & { credentials?: ServerCredentials }) | null;
-        const stored = (RED.nodes.getCredentials(id) as ServerCredentials | undefined) ?? deployed?.credentials;
-        const deployedUrl = deployed ? deployed.url : '';
-        const url = !isBlank(body.url) ? absoluteUrl(normaliseUrl(body.url), httpNodeSettingsOf(RED)) : deployedUrl;
-
-        let token: unknown = body.token;
-        if (token === undefined || token === STORED_PASSWORD) {
-          if (!stored?.token) {
-            answer(400, { ok: false, status: 0, message: RED._('findface-server.test.no-token') });
-            return;
-          }
-          // The stored token only ever goes to the stored address.
-          if (!deployed || normaliseUrl(url) !== deployedUrl) {
-            answer(400, { ok: false, status: 0, message: RED._('findface-server.test.token-for-other-url') });
-            return;
-          }
-          token = stored.token;
-        }
-        const timeout = timeoutOf(isBlank(body.timeout) ? deployed?.settings.timeout : body.timeout);
-        const built = clientOptionsFrom(
-          {
-            url,
-            token,
-            timeout: Math.min(timeout.ms || TEST_TIMEOUT_MAX_MS, TEST_TIMEOUT_MAX_MS),
-            rejectUnauthorized: body.rejectUnauthorized ?? deployed?.settings.rejectUnauthorized ?? true,
-            ca: body.ca !== undefined ? body.ca : deployed?.settings.ca,
-          },
-          userDir(),
-        );
-        if (!built.options) {
-          answer(400, { ok: false, status: 0, message: built.problem ?? 'invalid settings' });
+        const made = requestClient(String(req.params.id), bodyOf(req));
+        if (!made.client) {
+          answer(made.status ?? 400, { ok: false, status: 0, message: made.message ?? 'invalid settings' });
           return;
         }
-        const client = new FindFaceClient(built.options);
+        const client = made.client;
         try {
           const cameras = await client.listCameras();
           answer(200, {
@@ -286,14 +336,51 @@ export = function (RED: NodeAPI) {
             cameras: cameras.length,
           });
         } catch (error) {
-          const status = isFindFaceApiError(error) ? error.status ?? 0 : 0;
-          const message = (error as Error)?.message ?? String(error);
-          answer(200, { ok: false, status, message });
+          answer(200, failure(error));
         } finally {
           client.destroy();
         }
       } catch (error) {
         answer(500, { ok: false, status: 0, message: (error as Error)?.message ?? String(error) });
+      }
+    },
+  );
+
+  // ---- "Set up the webhook in FindFace" (from the source's dialog) -----------------------------
+  // POST <httpAdminRoot>/findface-server/:id/hook   (permission findface-server.write)
+  // body {hook: {name, url, active, batch_size, send_attempts, filters}, id?} plus the
+  // connection settings as for /test. Updates the webhook `id`, else the one
+  // with the same URL, else creates one. Answers {ok, status, message, hook?, created?}.
+  RED.httpAdmin.post(
+    '/findface-server/:id/hook',
+    RED.auth.needsPermission('findface-server.write'),
+    async (req: Request, res: Response) => {
+      try {
+        const body = bodyOf(req);
+        const checked = hookSettingsFrom(body.hook);
+        if (!checked.settings) {
+          res.status(400).json({ ok: false, status: 0, message: checked.problem });
+          return;
+        }
+        const made = requestClient(String(req.params.id), body);
+        if (!made.client) {
+          res.status(made.status ?? 400).json({ ok: false, status: 0, message: made.message ?? 'invalid settings' });
+          return;
+        }
+        const client = made.client;
+        try {
+          const wanted = typeof body.hookId === 'number' && Number.isSafeInteger(body.hookId) ? body.hookId : undefined;
+          const existing = (await client.listHooks()).find((hook) => (wanted !== undefined ? hook.id === wanted : hook.url === checked.settings!.url));
+          const hook = existing ? await client.updateHook(existing.id, checked.settings) : await client.createHook(checked.settings);
+          const key = existing ? 'findface-server.hook.updated' : 'findface-server.hook.created';
+          res.status(200).json({ ok: true, status: existing ? 200 : 201, created: !existing, hook, message: RED._(key, { id: hook.id, url: hook.url ?? '' }) });
+        } catch (error) {
+          res.status(200).json(failure(error));
+        } finally {
+          client.destroy();
+        }
+      } catch (error) {
+        res.status(500).json({ ok: false, status: 0, message: (error as Error)?.message ?? String(error) });
       }
     },
   );

@@ -4,7 +4,6 @@
 // retrying sender in lib/sender.ts (one POST in flight, FindFace's backoff).
 // This file is the adapter: config, queue life cycle, HTTP transport, status,
 // outputs and logs.
-import fs from 'fs';
 import http from 'http';
 import https from 'https';
 import os from 'os';
@@ -14,7 +13,8 @@ import type { Request, Response } from 'express';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { acknowledge } from '../lib/event/acknowledgement';
 import { backoffProblem, BackoffOptions } from '../lib/delivery/backoff';
-import { DurableQueue } from '../lib/delivery/queue/durable-queue';
+import { describeCorrupt, DurableQueue } from '../lib/delivery/queue/durable-queue';
+import { adoptLegacyQueueDir, queueDirFor } from '../lib/delivery/queue/queue-dir';
 import { infoLogged } from '../lib/common/log-level';
 import { EventQueue } from '../lib/delivery/queue/queue';
 import { sampleEvent } from '../lib/event/sample-event';
@@ -78,11 +78,6 @@ const STATUS_INTERVAL_MS = 500;
 const CLOSE_GRACE_MS = 2000;
 /** Answers larger than this are cut off (the sender only needs the status). */
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
-
-/** Where a node's queue lives: one directory per node id under the user directory. */
-function queueDirFor(userDir: string, nodeId: string): string {
-  return path.join(userDir, 'findface-queues', nodeId.replace(/[^A-Za-z0-9._-]/g, '_'));
-}
 
 function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
@@ -299,13 +294,18 @@ export = function (RED: NodeAPI) {
     // ---- queue ----------------------------------------------------------------------------------
     let ready: Promise<Sender | undefined> = Promise.resolve(undefined);
     if (!configProblem && active) {
-      ready = DurableQueue.open({
-        dir: queueDir,
-        maxEvents: queueMaxEvents,
-        maxBytes: queueMaxMb > 0 ? Math.floor(queueMaxMb * 1024 * 1024) : undefined,
-        onCorrupt: (record) =>
-          node.warn(`Queue: skipped ${record.bytes} unreadable bytes at ${record.offset} in ${path.basename(record.file)}: ${record.reason}`),
-      }).then(
+      // A queue of an earlier version (named by the id itself) moves to its new name first.
+      ready = adoptLegacyQueueDir(userDir, node.id)
+        .then((adopted) => {
+          if (adopted.moved) node.log(`Queue: moved ${adopted.from} to ${adopted.to}`);
+          return DurableQueue.open({
+            dir: queueDir,
+            maxEvents: queueMaxEvents,
+            maxBytes: queueMaxMb > 0 ? Math.floor(queueMaxMb * 1024 * 1024) : undefined,
+            onCorrupt: (record) => node.warn(describeCorrupt(record)),
+          });
+        })
+        .then(
         (opened: EventQueue) => {
           queue = opened;
           if (closed) return undefined;
@@ -409,12 +409,10 @@ export = function (RED: NodeAPI) {
         const s = await ready;
         if (unsettled > 0) await new Promise<void>((resolve) => (onAllSettled = resolve));
         if (s) await s.stop(Math.min(timeout || CLOSE_GRACE_MS, CLOSE_GRACE_MS));
+        // Only a queue this node opened is deleted: one that failed to open ("already open") belongs to another node.
         if (queue) {
           if (removed) await queue.destroy();
           else await queue.close();
-        } else if (removed) {
-          // An inactive node never opened its queue; a removed one leaves nothing behind.
-          await fs.promises.rm(queueDir, { recursive: true, force: true });
         }
       };
       finish()

@@ -8,6 +8,7 @@ import path from 'path';
 import { NodeRedProcess } from '../support/node-red-process';
 import { Receiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
+import { queueDirFor } from '../../nodes/lib/delivery/queue/queue-dir';
 
 const BATCH = 10;
 
@@ -91,7 +92,7 @@ describe('findface-webhook durability (real Node-RED)', function () {
     userDir = red.userDir;
     step = 'first start';
     await red.start();
-    const queueDir = path.join(userDir, 'findface-queues', 'hook');
+    const queueDir = queueDirFor(userDir, 'hook');
 
     // Receiver down: 30 events queued, then a graceful restart.
     step = 'inject 0..30';

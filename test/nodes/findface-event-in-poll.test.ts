@@ -43,8 +43,8 @@ describe('findface-event-in node, poll mode', function () {
     { id: 'caught', type: 'helper', z: 'tab' },
   ];
 
-  async function load(token: string, props: Record<string, unknown> = {}) {
-    await helper.load([serverNode, eventIn, catchNode], flow(props), { s1: { token } });
+  async function load(token: string | Record<string, string>, props: Record<string, unknown> = {}) {
+    await helper.load([serverNode, eventIn, catchNode], flow(props), { s1: typeof token === 'string' ? { token } : token });
     const out: Msg[] = [];
     const caught: Msg[] = [];
     helper.getNode('out').on('input', (msg: Msg) => out.push(msg));
@@ -110,6 +110,47 @@ describe('findface-event-in node, poll mode', function () {
     assert.ok(out.every((msg) => msg.payload.matched === true));
     const warnings = helper.log().args.filter((args: any[]) => args[0]?.level === 30).map((args: any[]) => String(args[0].msg));
     assert.equal(warnings.filter((w: string) => /does not match "no_match"/.test(w)).length, 1, warnings.join('\n'));
+  });
+
+  it('logs in with a user name and password, keeps polling while tokens expire, and never logs a secret', async () => {
+    const password = 'door-pass-5c1e9a77';
+    await fake.close();
+    fake = await FakeFindFace.start({ users: { operator: password }, tokenLifetimeMs: 700 });
+    fake.addEvents(4);
+    const { out, caught } = await load({ username: 'operator', password });
+    await waitFor(() => out.length === 4, 5000, 'the first 4 events');
+    for (let round = 0; round < 3; round++) {
+      await sleep(400);
+      fake.addEvents(2);
+    }
+    await waitFor(() => out.length === 10, 5000, 'the 6 events that came while tokens expired');
+    await sleep(200);
+    assert.equal(caught.length, 0, 'no error');
+    assert.ok(fake.logins.length >= 2, `${fake.logins.length} logins`);
+    assert.equal(new Set(fake.logins.map((l) => l.uuid)).size, 1, 'the same uuid each time');
+    assert.deepEqual(out.map((m) => m.payload.id), fake.events.map((e) => e.id));
+    const secrets = [password, ...fake.issuedTokens.keys()];
+    const logged = JSON.stringify(helper.log().args);
+    const flows = JSON.stringify((helper as unknown as { _redNodes: { getFlows(): unknown } })._redNodes.getFlows());
+    for (const secret of secrets) {
+      assert.ok(!logged.includes(secret), 'a secret in a log line');
+      assert.ok(!flows.includes(secret), 'a secret in the flows');
+    }
+  });
+
+  it('a revoked login token recovers by itself (401, login, retry) without an error for Catch nodes', async () => {
+    const password = 'door-pass-77a0b1c2';
+    await fake.close();
+    fake = await FakeFindFace.start({ users: { operator: password } });
+    fake.addEvents(2);
+    const { out, caught } = await load({ username: 'operator', password });
+    await waitFor(() => out.length === 2, 5000, 'the first events');
+    fake.issuedTokens.clear();
+    fake.addEvents(3);
+    await waitFor(() => out.length === 5, 5000, 'the events after the revocation');
+    assert.equal(caught.length, 0);
+    assert.ok(fake.requestsTo('/events/faces/').some((r) => r.status === 401));
+    assert.equal(fake.logins.length, 2);
   });
 
   it('refuses a missing server and bad filters with an error on deploy', async () => {

@@ -3,9 +3,8 @@ import path from 'path';
 import helper, { nodeRedPath } from '../support/helper';
 import { FakeFindFace, selfSignedCert } from '../support/fake-findface';
 import { waitFor } from '../support/wait';
-import type { FindFaceServerHandle } from '../../nodes/lib/findface/findface-api';
+import type { FindFaceServerHandle } from '../../nodes/lib/findface/server-handle';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const serverNode = require('../../nodes/server/findface-server.js');
 
 const TOKEN = 'node-test-token-8d1f3a5c9e7b';
@@ -38,12 +37,12 @@ describe('findface-server config node', function () {
     { id: 's1', type: 'findface-server', name: 'ff', url: fake.url, externalAddress: 'http://172.20.77.17', timeout: 2000, rejectUnauthorized: true, ca: '', ...props },
   ];
 
-  it('declares the token as a password credential (kept out of flows.json)', async () => {
+  it('declares the token and the password as password credentials, the user name as text (kept out of flows.json)', async () => {
     await helper.load(serverNode, flow(), { s1: { token: TOKEN } });
     const definition = helper._RED.nodes.getCredentialDefinition
       ? helper._RED.nodes.getCredentialDefinition('findface-server')
       : (helper as unknown as { _redNodes: { getCredentialDefinition(type: string): unknown } })._redNodes.getCredentialDefinition('findface-server');
-    assert.deepEqual(definition, { token: { type: 'password' } });
+    assert.deepEqual(definition, { token: { type: 'password' }, username: { type: 'text' }, password: { type: 'password' } });
     const flows = (helper as unknown as { _redNodes: { getFlows(): unknown } })._redNodes.getFlows();
     assert.ok(!JSON.stringify(flows).includes(TOKEN));
   });
@@ -175,7 +174,7 @@ describe('findface-server config node', function () {
       const bad = await helper.request().post(TEST_PATH('s1')).send({ url: 'not a url', token: TOKEN }).expect(400);
       assert.match(bad.body.message, /not a URL/);
       const noToken = await helper.request().post(TEST_PATH('s1')).send({ url: fake.url, token: '' }).expect(400);
-      assert.match(noToken.body.message, /no API token/);
+      assert.match(noToken.body.message, /findface-server\.test\.no-token/);
     });
 
     it("is guarded by RED.auth.needsPermission('findface-server.write') (Node-RED's own check, with adminAuth)", async () => {
@@ -212,7 +211,8 @@ describe('findface-server config node', function () {
           return serverNode(red);
         };
         await helper.load(withAuth, flow(), { s1: { token: TOKEN } });
-        assert.deepEqual(asked, ['findface-server.write']);
+        // Test connection and the webhook set-up: both need the write permission.
+        assert.deepEqual(asked, ['findface-server.write', 'findface-server.write']);
         const before = fake.requests.length;
         await helper.request().post(TEST_PATH('s1')).send({ token: '__PWRD__' }).expect(401);
         await helper.request().post(TEST_PATH('s1')).set('Authorization', 'Bearer viewer-api-token').send({ token: '__PWRD__' }).expect(401);

@@ -6,6 +6,7 @@ import helper from '../support/helper';
 import { Receiver } from '../support/receiver';
 import { sleep, waitFor } from '../support/wait';
 import { seedEvent } from '../fixtures/events';
+import { queueDirFor } from '../../nodes/lib/delivery/queue/queue-dir';
 
 const webhookNode = require('../../nodes/webhook/findface-webhook.js');
 
@@ -19,7 +20,7 @@ let receiver: Receiver;
 let userDir: string;
 
 function queueDir(id = 'hook'): string {
-  return path.join(userDir, 'findface-queues', id);
+  return queueDirFor(userDir, id);
 }
 
 /** The webhook node wired to collectors, plus Catch and Complete nodes scoped to it. */

@@ -4,7 +4,6 @@
 import fs from 'fs';
 import path from 'path';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const helper = require('node-red-node-test-helper');
 
 const packageDir = process.env.NODE_RED_PATH

@@ -7,6 +7,7 @@
 //
 //   MATRIX_ROWS=5.0.7@24.22.3,3.1.15@system   only these rows (nodeRed@node)
 //   MATRIX_SUITES=nodes                        only these suites
+//   --install                                  only install every row's Node.js and Node-RED
 //
 // Prints how long each row and suite took, and exits non-zero when any failed.
 import { spawnSync } from 'child_process';
@@ -51,6 +52,12 @@ function runRow(row: MatrixRow): Outcome[] {
     outcomes.push({ row: name, suite, seconds, passed: result.status === 0 });
   }
   return outcomes;
+}
+
+if (process.argv.includes('--install')) {
+  // npm test's pretest: every row's Node.js and Node-RED in place before any test reads them.
+  for (const row of MATRIX) console.log(`${rowName(row)}: ${nodeBinary(row.node)}, ${nodeRedDir(row.nodeRed)}`);
+  process.exit(0);
 }
 
 const outcomes = rows.flatMap(runRow);

@@ -8,7 +8,7 @@ import v8 from 'v8';
 import vm from 'vm';
 import FakeTimers from '@sinonjs/fake-timers';
 import fc from 'fast-check';
-import { CorruptRecord, DurableQueue, DurableQueueOptions, QueueClosedError, QueueFs } from '../../nodes/lib/delivery/queue/durable-queue';
+import { CorruptRecord, describeCorrupt, DurableQueue, DurableQueueOptions, QueueClosedError, QueueFs } from '../../nodes/lib/delivery/queue/durable-queue';
 import { QueueFullError } from '../../nodes/lib/delivery/queue/queue';
 import { HEADER_BYTES, writeRecord } from '../../nodes/lib/delivery/queue/record-format';
 import { waitFor } from '../support/wait';
@@ -508,15 +508,39 @@ describe('DurableQueue', function () {
       assert.deepEqual(segments(dir), ['00000000000000001000.ffq']);
     });
 
-    it('treats a missing ack marker as nothing acknowledged', async function () {
+    it('a deleted ack marker is detected and reported once; every record on disk is then delivered again (none is dropped unproven)', async function () {
       const dir = tmpDir();
-      const q = await open({ dir });
-      await q.append(items(0, 4));
-      await q.ack(1);
+      const q = await open({ dir, segmentBytes: 100 });
+      for (let n = 0; n < 10; n++) await q.append([{ n, pad: 'abcdefghij' }]);
+      await q.ack(5);
       await q.close();
+      const firstStart = Number(segments(dir)[0].slice(0, 20));
+      assert.ok(firstStart > 0, 'delivered segments were deleted');
       for (const m of markers(dir)) fs.unlinkSync(path.join(dir, m));
-      const again = await open({ dir });
-      assert.deepEqual(ns(await peekValues(again, 10)), range(0, 4));
+      const corrupt: CorruptRecord[] = [];
+      const again = await open({ dir, segmentBytes: 100, onCorrupt: (r) => corrupt.push(r) });
+      assert.equal(corrupt.length, 1);
+      assert.equal(corrupt[0].kind, 'missing-ack-marker');
+      assert.equal(corrupt[0].firstSeq, firstStart);
+      assert.match(corrupt[0].reason, new RegExp(`records below ${firstStart} were delivered`));
+      assert.match(describeCorrupt(corrupt[0]), /ack marker .* is missing/);
+      assert.deepEqual(ns(await peekValues(again, 100)), range(firstStart, 10 - firstStart));
+      assert.deepEqual(markers(dir), [`acked-${String(firstStart).padStart(20, '0')}`], 'a marker is written again');
+      await again.close();
+      const third = await open({ dir, segmentBytes: 100, onCorrupt: (r) => corrupt.push(r) });
+      assert.equal(corrupt.length, 1, 'reported once');
+      assert.equal(third.length, 10 - firstStart);
+    });
+
+    it('a fresh queue writes its marker before any segment, so a new directory is not mistaken for a lost marker', async function () {
+      const dir = tmpDir();
+      const corrupt: CorruptRecord[] = [];
+      const q = await open({ dir, onCorrupt: (r) => corrupt.push(r) });
+      assert.deepEqual(markers(dir), ['acked-00000000000000000000']);
+      await q.append(items(0, 2));
+      await q.close();
+      await open({ dir, onCorrupt: (r) => corrupt.push(r) });
+      assert.deepEqual(corrupt, []);
     });
 
     it('skips (and reports) a record whose CRC fails in the middle, keeping the ones after it', async function () {

@@ -6,7 +6,6 @@ import { Clock } from '../../nodes/lib/common/clock';
 import {
   classifyStatus,
   DeliveredReport,
-  eventIdOf,
   formatIds,
   GivenUpReport,
   parseSuccessCodes,
@@ -15,7 +14,7 @@ import {
   TransportResponse,
 } from '../../nodes/lib/delivery/sender';
 import { seedEvent } from '../fixtures/events';
-import { eventIdOfJson, jsonArray } from '../../nodes/lib/delivery/json-records';
+import { eventIdOf, eventIdOfJson, jsonArray } from '../../nodes/lib/delivery/json-records';
 
 /** An in-memory EventQueue (the interface DurableQueue implements). */
 class MemoryQueue implements EventQueue {
@@ -808,9 +807,8 @@ describe('webhook sender with maxInFlight > 1', () => {
         fc.array(fc.record({ outcome: fc.constantFrom('ok', 'instant', 'refused', '500', '400', 'slow'), delay: fc.integer({ min: 0, max: 200 }) }), { maxLength: 60 }),
         async (maxInFlight, batchSize, arrivals, outcomes) => {
           const script = [...outcomes];
-          let h!: ReturnType<typeof harness>;
           let maxUnacked = 0;
-          h = harness({ maxInFlight, batchSize, maxAttempts: 0, timeoutMs: 1000 }, (r) => {
+          const h: ReturnType<typeof harness> = harness({ maxInFlight, batchSize, maxAttempts: 0, timeoutMs: 1000 }, (r) => {
             const { outcome, delay } = script.shift() ?? { outcome: 'ok', delay: 0 };
             if (outcome === 'slow') return; // the timeout aborts it
             if (outcome === 'instant') return ok(r); // answered before the transport returns

@@ -5,6 +5,7 @@
 // `childPath` refuses any path that is not strictly inside its parent.
 
 import { createHash } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 
 const READABLE_PREFIX_CHARS = 32;
@@ -32,4 +33,27 @@ export function childPath(parent: string, name: string): string {
     throw new Error(`refusing path ${JSON.stringify(name)}: not strictly inside ${base}`);
   }
   return child;
+}
+
+/**
+ * Moves the file `parent/legacyName` (a name an earlier version derived from
+ * a node id) to `target`, when it is a regular file strictly inside `parent`
+ * and `target` does not exist yet. True when it moved. Never throws for a
+ * name that is unsafe or missing: that file is then simply not adopted.
+ */
+export function adoptLegacyFile(parent: string, legacyName: string, target: string): boolean {
+  let legacy: string;
+  try {
+    legacy = childPath(parent, legacyName);
+  } catch {
+    return false;
+  }
+  if (path.dirname(legacy) !== path.resolve(parent) || legacy === path.resolve(target)) return false;
+  try {
+    if (!fs.lstatSync(legacy).isFile() || fs.existsSync(target)) return false;
+    fs.renameSync(legacy, target);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,17 @@
 // The queued events as the sender handles them: UTF-8 JSON records, posted
 // as they are. Reading an event's id and joining records into a request body
 // work on the bytes, without parsing the events.
-import type { EventId } from './sender';
+/** An event's id as FindFace logs it; null when the event has none (a string or a number). */
+export type EventId = string | number | null;
+
+/** The id FindFace would log: the payload's `id` when it is a string or number. */
+export function eventIdOf(payload: unknown): EventId {
+  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
+    const id = (payload as { id?: unknown }).id;
+    if (typeof id === 'string' || typeof id === 'number') return id;
+  }
+  return null;
+}
 
 const QUOTE = 34;
 const BACKSLASH = 92;

@@ -18,7 +18,7 @@
 // queue, the clock and the hooks.
 import { Clock, systemClock } from '../common/clock';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffSeconds, formatSeconds, parseRetryAfter } from './backoff';
-import { eventIdOfJson, jsonArray } from './json-records';
+import { EventId, eventIdOf, eventIdOfJson, jsonArray } from './json-records';
 import { EventQueue } from './queue/queue';
 
 /** What the transport resolves with for any HTTP answer (it rejects only for no answer at all). */
@@ -54,8 +54,6 @@ export interface SendError {
   code: string;
   statusCode?: number;
 }
-
-export type EventId = string | number | null;
 
 export interface DeliveredReport {
   statusCode: number;
@@ -136,15 +134,6 @@ export function parseSuccessCodes(text: string | number | undefined | null): Set
     codes.add(Number(trimmed));
   }
   return codes;
-}
-
-/** The id FindFace would log: the payload's `id` when it is a string or number. */
-export function eventIdOf(payload: unknown): EventId {
-  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
-    const id = (payload as { id?: unknown }).id;
-    if (typeof id === 'string' || typeof id === 'number') return id;
-  }
-  return null;
 }
 
 /** Placeholder in log lines for a payload without an id. */

@@ -2,7 +2,7 @@
 // camera's `group`), for the webhook filter's `camera_group_in` when an event
 // does not carry its group (FindFace Security 3.x events have only `camera`).
 // No Node-RED import. One cache per findface-server config node, shared by the
-// nodes using it (see FindFaceServerHandle.acquireCameraGroups).
+// nodes using it (see FindFaceServerHandle.acquireCameraGroups in server-handle.ts).
 //
 // The filter node's own `cameraGroups` property wins over this cache: the
 // filter looks there first and asks groupOf() only for cameras it does not

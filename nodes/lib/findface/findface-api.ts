@@ -36,11 +36,27 @@ export interface TlsOptions {
   rejectUnauthorized: boolean;
 }
 
+/**
+ * Where a client gets its token when it is not fixed (session.ts's
+ * LoginSession: logs in with a user name and password, renews the token).
+ */
+export interface TokenSource {
+  /** The token to send now (logging in first when there is none or it is about to expire). */
+  token(options: RequestOptions): Promise<string>;
+  /** FindFace refused `token` (401): drop it. True when one more try with a new token may help. */
+  refused(token: string): boolean;
+  /** Texts that must never appear in a message (the password, tokens). */
+  secrets(): string[];
+}
+
 export interface ClientOptions {
   /** FindFace's address, e.g. `https://findface.example:443` (a path prefix is kept). */
   baseUrl: string;
-  /** API token (sent as `Authorization: Token <token>`); '' sends none (for login()). */
-  token: string;
+  /**
+   * API token (sent as `Authorization: Token <token>`); '' sends none (for
+   * login()); a TokenSource for a token that comes from a login.
+   */
+  token: string | TokenSource;
   /** Per request; 0 = no timeout. */
   timeoutMs: number;
   tls?: TlsOptions;
@@ -72,6 +88,31 @@ export interface Camera {
   [key: string]: unknown;
 }
 
+/** A human card (`HumanCard` in Multi's OpenAPI); `watch_lists` as ids. */
+export interface HumanCard {
+  id: number;
+  name: string;
+  watch_lists: number[];
+  [key: string]: unknown;
+}
+
+/** What a webhook is set up with (`WebhookRequest` in Multi's OpenAPI). */
+export interface HookSettings {
+  name: string;
+  active: boolean;
+  url: string;
+  batch_size?: number;
+  send_attempts?: number;
+  /** Flat (Security 4.x) or in sections (Multi: `{"face_events": {...}}`), as the server takes it. */
+  filters: Record<string, unknown>;
+}
+
+/** A webhook as FindFace answers it. */
+export interface Hook extends Partial<HookSettings> {
+  id: number;
+  [key: string]: unknown;
+}
+
 export interface CameraGroup {
   id: number;
   name?: string;
@@ -97,6 +138,8 @@ export type ApiErrorKind =
   | 'aborted'
   /** The options themselves are unusable (bad URL, token with control characters …). */
   | 'config';
+
+type Method = 'GET' | 'POST' | 'PATCH';
 
 const RETRYABLE: ReadonlySet<ApiErrorKind> = new Set(['network', 'timeout', 'server']);
 
@@ -236,9 +279,13 @@ function idOf(value: unknown): number | undefined {
 }
 
 /** Removes every occurrence of `secret` from `text` (for texts echoed from the server). */
-function scrub(text: string, secret: string): string {
-  if (!secret || secret.length < 4) return text;
-  return text.split(secret).join('***');
+function scrub(text: string, secret: string | readonly string[]): string {
+  let result = text;
+  for (const one of typeof secret === 'string' ? [secret] : secret) {
+    if (!one || one.length < 4) continue;
+    result = result.split(one).join('***');
+  }
+  return result;
 }
 
 function short(text: string, max = 200): string {
@@ -320,17 +367,19 @@ export function absolutiseUrls<T extends Record<string, unknown>>(event: T, exte
 export class FindFaceClient {
   readonly baseUrl: string;
   private readonly token: string;
+  private readonly tokenSource: TokenSource | undefined;
   private readonly http: AxiosInstance;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
 
   /** Throws FindFaceApiError (kind `config`) for an unusable URL, token or CA. */
   constructor(options: ClientOptions) {
-    const problem =
-      baseUrlProblem(options.baseUrl) ?? (options.token === '' ? null : tokenProblem(options.token)) ?? caProblem(options.tls?.ca);
+    const fixed = typeof options.token === 'string' ? options.token : '';
+    const problem = baseUrlProblem(options.baseUrl) ?? (fixed === '' ? null : tokenProblem(fixed)) ?? caProblem(options.tls?.ca);
     if (problem) throw new FindFaceApiError('config', problem);
     this.baseUrl = options.baseUrl.trim().replace(/\/+$/, '');
-    this.token = options.token;
+    this.token = fixed;
+    this.tokenSource = typeof options.token === 'string' ? undefined : options.token;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     this.httpsAgent = new https.Agent({
       keepAlive: true,
@@ -386,6 +435,37 @@ export class FindFaceClient {
     });
   }
 
+  /** A human card (`GET /cards/humans/{id}/`): its name and watch lists, with every other field kept. */
+  async getHumanCard(id: number, options: RequestOptions = {}): Promise<HumanCard> {
+    if (!Number.isSafeInteger(id) || id < 0) throw new FindFaceApiError('config', `the card id ${String(id)} is not a whole number`);
+    const path = `/cards/humans/${id}/`;
+    const body = await this.authorised('GET', path, undefined, undefined, options);
+    if (!isRecord(body) || idOf(body.id) === undefined) throw new FindFaceApiError('protocol', `GET ${path}: the answer is not a card`);
+    const lists = Array.isArray(body.watch_lists) ? body.watch_lists.map(idOf).filter((v): v is number => v !== undefined) : [];
+    return { ...body, id: idOf(body.id) as number, name: typeof body.name === 'string' ? body.name : '', watch_lists: lists };
+  }
+
+  /** Every webhook (`GET /hooks/`, all pages). */
+  async listHooks(options: RequestOptions = {}): Promise<Hook[]> {
+    return this.listAll<Hook>('/hooks/', options, (item) => (isRecord(item) && idOf(item.id) !== undefined ? ({ ...item, id: idOf(item.id) } as Hook) : undefined));
+  }
+
+  /** Creates a webhook (`POST /hooks/`); answers it as FindFace stored it. */
+  async createHook(hook: HookSettings, options: RequestOptions = {}): Promise<Hook> {
+    return this.hookAnswer('POST /hooks/', await this.authorised('POST', '/hooks/', undefined, hook, options));
+  }
+
+  /** Changes a webhook (`PATCH /hooks/{id}/`); answers it as FindFace stored it. */
+  async updateHook(id: number, hook: Partial<HookSettings>, options: RequestOptions = {}): Promise<Hook> {
+    const path = `/hooks/${id}/`;
+    return this.hookAnswer(`PATCH ${path}`, await this.authorised('PATCH', path, undefined, hook, options));
+  }
+
+  private hookAnswer(what: string, body: unknown): Hook {
+    if (!isRecord(body) || idOf(body.id) === undefined) throw new FindFaceApiError('protocol', `${what}: the answer is not a webhook`);
+    return { ...body, id: idOf(body.id) } as Hook;
+  }
+
   private async listAll<T>(path: string, options: RequestOptions, convert: (item: unknown) => T | undefined): Promise<T[]> {
     const all: T[] = [];
     const seen = new Set<string>();
@@ -408,7 +488,7 @@ export class FindFaceClient {
     convert: (item: unknown) => T | undefined,
   ): Promise<Page<T>> {
     const params = pageParams(query, cursor);
-    const body = await this.request('GET', path, params, undefined, options);
+    const body = await this.authorised('GET', path, params, undefined, options);
     if (!isRecord(body) || !Array.isArray(body.results)) {
       throw new FindFaceApiError('protocol', `GET ${path}: the answer has no "results" list; is the URL FindFace's API address?`);
     }
@@ -450,14 +530,35 @@ export class FindFaceClient {
     return result;
   }
 
+  /**
+   * A request with the API token: the fixed one, or the token source's, which
+   * after a 401 gets one more try with a new token (an expired login token
+   * recovers by itself).
+   */
+  private async authorised(method: Method, path: string, params: URLSearchParams | undefined, data: unknown, options: RequestOptions): Promise<unknown> {
+    const source = this.tokenSource;
+    if (!source) return this.request(method, path, params, data, options);
+    for (let attempt = 0; ; attempt++) {
+      const token = await source.token(options);
+      const problem = tokenProblem(token);
+      if (problem) throw new FindFaceApiError('protocol', `POST /auth/login/: ${problem}`);
+      try {
+        return await this.request(method, path, params, data, options, `Token ${token}`, source.secrets());
+      } catch (error) {
+        if (attempt === 0 && isFindFaceApiError(error) && error.status === 401 && source.refused(token)) continue;
+        throw error;
+      }
+    }
+  }
+
   private async request(
-    method: 'GET' | 'POST',
+    method: Method,
     path: string,
     params: URLSearchParams | undefined,
     data: unknown,
     options: RequestOptions,
     authorization: string | undefined = this.token ? `Token ${this.token}` : undefined,
-    secret = this.token,
+    secret: string | readonly string[] = this.token,
   ): Promise<unknown> {
     const query = params && [...params.keys()].length ? `?${params.toString()}` : '';
     const url = `${this.baseUrl}${path}${query}`;
@@ -501,7 +602,7 @@ export class FindFaceClient {
     throw new FindFaceApiError('client', message, status);
   }
 
-  private transportError(what: string, error: unknown, secret: string): FindFaceApiError {
+  private transportError(what: string, error: unknown, secret: string | readonly string[]): FindFaceApiError {
     const err = error as { code?: unknown; message?: unknown; name?: unknown; cause?: { code?: unknown } };
     const code = typeof err?.code === 'string' ? err.code : typeof err?.cause?.code === 'string' ? err.cause.code : undefined;
     const raw = typeof err?.message === 'string' ? err.message : String(error);
@@ -522,34 +623,4 @@ export class FindFaceClient {
     // Unknown transport failures (socket hang up …) are treated as network trouble.
     return new FindFaceApiError('network', message, undefined, code);
   }
-}
-
-/**
- * What a `findface-server` config node offers the nodes that use it
- * (`RED.nodes.getNode(config.server) as unknown as FindFaceServerHandle`).
- */
-export interface FindFaceServerHandle {
-  /** The API client; null when the configuration is unusable (see configError). */
-  readonly client: FindFaceClient | null;
-  /** Why the configuration is unusable (bad URL, no token, bad CA …), or null. */
-  readonly configError: string | null;
-  /** The server URL as configured (trimmed, no trailing slash). */
-  readonly url: string;
-  /** SERVICE_EXTERNAL_ADDRESS, or '' when not set. */
-  readonly externalAddress: string;
-  /** absolutiseUrls with this server's external address. */
-  absolutise<T extends Record<string, unknown>>(event: T): T;
-  /**
-   * The shared camera → group cache of this server, created (and started) on
-   * the first call; call `release()` once when done (in the node's close).
-   * Stopped when the last lease is released or the config node closes.
-   */
-  acquireCameraGroups(): CameraGroupsLease;
-}
-
-/** A counted reference to a shared camera groups cache (see camera-groups.ts). */
-export interface CameraGroupsLease {
-  readonly groups: import('./camera-groups').CameraGroups;
-  /** Gives the reference back; calling it again does nothing. */
-  release(): void;
 }

@@ -1,16 +1,8 @@
-// The one place that finds and launches the browser for the editor tests
-// (playwright-core drives it). Everything else asks launchBrowser() for it.
-import fs from 'fs';
+// The one place that launches the browser for the editor tests (playwright-core
+// drives it). Which Chromium (CHROMIUM_PATH, the npm-shipped @sparticuz/chromium,
+// or Debian's) is chosen by test/support/browser.ts.
 import { Browser, chromium } from 'playwright-core';
-
-/** The Chromium binary: CHROMIUM_PATH, else Debian's chromium package. */
-export function chromiumExecutable(): string {
-  const executable = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!fs.existsSync(executable)) {
-    throw new Error(`No Chromium at ${executable}: install Debian's chromium (as .ci/run does) or set CHROMIUM_PATH`);
-  }
-  return executable;
-}
+import { findChromium } from '../../support/browser';
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -24,5 +16,11 @@ const CHROMIUM_ARGS = [
 
 /** A headless Chromium; each editor session opens a context of its own in it. */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumExecutable(), headless: true, args: CHROMIUM_ARGS });
+  const binary = await findChromium();
+  try {
+    return await chromium.launch({ executablePath: binary.executablePath, env: { ...process.env, ...binary.env }, headless: true, args: CHROMIUM_ARGS });
+  } catch (error) {
+    (error as Error).message = `Chromium from ${binary.source} did not start: ${(error as Error).message}`;
+    throw error;
+  }
 }

@@ -149,6 +149,9 @@ export const ACK_RE = /^acked-(\d{20})$/;
 /** A segment being written by the migration (renamed to its segment name once complete and fsync'ed). */
 export const MIGRATING_RE = /^(\d{20})\.ffq\.tmp$/;
 
+/** Present while a migration is being committed (see recovery.ts). */
+export const MIGRATION_DONE = 'migration-done';
+
 const pad = (n: number): string => String(n).padStart(20, '0');
 export const segmentName = (start: number): string => `${pad(start)}.ffq`;
 export const ackName = (seq: number): string => `acked-${pad(seq)}`;
@@ -156,7 +159,7 @@ export const migratingName = (start: number): string => `${pad(start)}.ffq.tmp`;
 
 /** Whether `name` is one of the queue's own files (the only names `destroy` deletes). */
 export function isQueueFile(name: string): boolean {
-  return SEGMENT_RE.test(name) || LEGACY_SEGMENT_RE.test(name) || ACK_RE.test(name) || MIGRATING_RE.test(name);
+  return SEGMENT_RE.test(name) || LEGACY_SEGMENT_RE.test(name) || ACK_RE.test(name) || MIGRATING_RE.test(name) || name === MIGRATION_DONE;
 }
 
 // ---- walking the frames of a segment -------------------------------------------------------------

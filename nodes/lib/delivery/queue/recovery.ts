@@ -3,9 +3,9 @@
 //  1. leftovers of an interrupted migration (`*.ffq.tmp`) are deleted; of
 //     several ack markers the highest wins, the others are deleted;
 //  2. segments of the format before framed records (`*.ndjson`, one JSON line
-//     per record) are rewritten as framed segments, one at a time
-//     (tmp file, fsync, rename, then the old file is deleted), skipping
-//     what the marker says is acknowledged;
+//     per record) are rewritten as framed segments (see `migrate`: crash-safe,
+//     one old segment in memory at a time), skipping what the marker says is
+//     acknowledged;
 //  3. the last segment (the one appended to) is walked record by record:
 //     a torn or damaged tail is truncated (reported once); its last valid
 //     record gives the next sequence number;
@@ -26,9 +26,9 @@ import {
   frameBytesNeeded,
   LEGACY_SEGMENT_RE,
   MIGRATING_RE,
+  MIGRATION_DONE,
   migratingName,
   SEGMENT_RE,
-  segmentName,
   walkFrames,
   WalkSink,
   WalkState,
@@ -126,35 +126,26 @@ export async function scanFile(
 
 export async function recover(io: Io, dir: string, report: Report): Promise<Recovered> {
   await io.mkdir(dir);
-  const names = await io.readdir(dir);
-  const segs: Segment[] = [];
-  const legacy: { start: number; file: string }[] = [];
+  let names = await io.readdir(dir);
   const markers: { name: string; seq: number }[] = [];
   for (const name of names) {
-    let m: RegExpExecArray | null;
-    if ((m = SEGMENT_RE.exec(name))) segs.push({ start: Number(m[1]), count: 0, size: 0, trustedFrom: Infinity, file: path.join(dir, name), sealed: true });
-    else if ((m = LEGACY_SEGMENT_RE.exec(name))) legacy.push({ start: Number(m[1]), file: path.join(dir, name) });
-    else if ((m = ACK_RE.exec(name))) markers.push({ name, seq: Number(m[1]) });
-    else if (MIGRATING_RE.test(name)) await io.unlink(path.join(dir, name));
+    const m = ACK_RE.exec(name);
+    if (m) markers.push({ name, seq: Number(m[1]) });
   }
   markers.sort((a, b) => b.seq - a.seq);
   let ackSeq = markers.length ? markers[0].seq : 0;
   const ackFile = markers.length ? markers[0].name : undefined;
   for (const stale of markers.slice(1)) await io.unlink(path.join(dir, stale.name));
-  const markerMissing = !ackFile && (segs.length > 0 || legacy.length > 0);
+  const markerMissing = !ackFile && names.some((name) => SEGMENT_RE.test(name) || LEGACY_SEGMENT_RE.test(name));
 
-  if (legacy.length > 0) {
-    legacy.sort((a, b) => a.start - b.start);
-    const migrated = new Set(segs.map((s) => s.start));
-    for (let i = 0; i < legacy.length; i++) {
-      const old = legacy[i];
-      // A framed segment of the same start was completed (fsync'ed, renamed) before the crash that left the old one.
-      if (!migrated.has(old.start)) {
-        segs.push(await migrateLegacySegment(io, dir, old, legacy[i + 1]?.start ?? Infinity, markerMissing ? 0 : ackSeq, report));
-      }
-      await io.unlink(old.file);
-    }
-    await syncDir(io, dir);
+  if (names.some((name) => LEGACY_SEGMENT_RE.test(name) || name === MIGRATION_DONE)) {
+    await migrate(io, dir, names, markerMissing ? 0 : ackSeq, report);
+    names = await io.readdir(dir);
+  }
+  const segs: Segment[] = [];
+  for (const name of names) {
+    if (SEGMENT_RE.test(name)) segs.push({ start: Number(name.slice(0, 20)), count: 0, size: 0, trustedFrom: Infinity, file: path.join(dir, name), sealed: true });
+    else if (MIGRATING_RE.test(name)) await io.unlink(path.join(dir, name));
   }
 
   segs.sort((a, b) => a.start - b.start);
@@ -247,13 +238,45 @@ async function repairActiveSegment(io: Io, seg: Segment, report: Report): Promis
 }
 
 /**
- * Rewrites one segment of the format before framed records (JSON lines, the
- * n-th line holding record start + n) as a framed segment. Lines below
- * `ackSeq` are dropped (acknowledged); a line that does not parse, a torn
- * last line and lines beyond the next segment's start are skipped, one report
- * per contiguous range.
+ * Rewrites the segments of the format before framed records (JSON lines, the
+ * n-th line of segment S holding record S + n) as framed segments, one old
+ * segment at a time (memory: one segment). The records kept are numbered
+ * again without gaps from the first unacknowledged one on, so the reader
+ * finds no gap where the old format lost a record (each loss is reported
+ * here, once). Lines below `ackSeq` are dropped (acknowledged); a line that
+ * does not parse, a torn last line and lines beyond the next segment's start
+ * are skipped, one report per contiguous range.
+ *
+ * Crash-safe: new segments are written as `*.ffq.tmp` and fsync'ed; then the
+ * `migration-done` marker commits; then they are renamed, the old files
+ * deleted and the marker removed. An open that finds old files without the
+ * marker redoes the migration (any `.ffq` then is a leftover of it: nothing
+ * is appended before a migration completes); one that finds the marker
+ * finishes the commit.
  */
-async function migrateLegacySegment(io: Io, dir: string, old: { start: number; file: string }, limit: number, ackSeq: number, report: Report): Promise<Segment> {
+async function migrate(io: Io, dir: string, names: string[], ackSeq: number, report: Report): Promise<void> {
+  const legacy = names
+    .filter((name) => LEGACY_SEGMENT_RE.test(name))
+    .map((name) => ({ start: Number(name.slice(0, 20)), file: path.join(dir, name) }))
+    .sort((a, b) => a.start - b.start);
+  if (!names.includes(MIGRATION_DONE)) {
+    for (const name of names) if (MIGRATING_RE.test(name) || SEGMENT_RE.test(name)) await io.unlink(path.join(dir, name));
+    let seq = legacy.length ? Math.max(ackSeq, legacy[0].start) : ackSeq;
+    for (let i = 0; i < legacy.length; i++) seq = await migrateLegacySegment(io, dir, legacy[i], legacy[i + 1]?.start ?? Infinity, ackSeq, seq, report);
+    await io.close(await io.open(path.join(dir, MIGRATION_DONE), 'w'));
+    await syncDir(io, dir);
+  }
+  for (const name of await io.readdir(dir)) {
+    if (MIGRATING_RE.test(name)) await io.rename(path.join(dir, name), path.join(dir, name.slice(0, -'.tmp'.length)));
+  }
+  for (const old of legacy) await io.unlink(old.file);
+  await syncDir(io, dir);
+  await io.unlink(path.join(dir, MIGRATION_DONE));
+  await syncDir(io, dir);
+}
+
+/** Migrates one old segment into `<firstSeq>.ffq.tmp` (nothing when no record is kept); returns the next sequence number. */
+async function migrateLegacySegment(io: Io, dir: string, old: { start: number; file: string }, limit: number, ackSeq: number, firstSeq: number, report: Report): Promise<number> {
   const fd = await io.open(old.file, 'r');
   let data: Buffer;
   try {
@@ -261,56 +284,54 @@ async function migrateLegacySegment(io: Io, dir: string, old: { start: number; f
   } finally {
     await io.close(fd);
   }
-  const records: { seq: number; json: string; bytes: number }[] = [];
-  let damage: { from: number; to: number; firstSeq: number; records: number; reason: string } | undefined;
+  const records: { json: string; bytes: number }[] = [];
+  let damage: { from: number; to: number; records: number; reason: string } | undefined;
   const flushDamage = () => {
-    if (damage) report({ file: old.file, offset: damage.from, bytes: damage.to - damage.from, records: damage.records, firstSeq: damage.firstSeq, kind: 'damaged', reason: damage.reason });
+    if (damage) report({ file: old.file, offset: damage.from, bytes: damage.to - damage.from, records: damage.records, kind: 'damaged', reason: damage.reason });
     damage = undefined;
   };
-  const damaged = (from: number, to: number, seq: number, isRecord: boolean, reason: string) => {
+  const damaged = (from: number, to: number, isRecord: boolean, reason: string) => {
     if (damage && damage.to === from) {
       damage.to = to;
       if (isRecord) damage.records++;
     } else {
       flushDamage();
-      damage = { from, to, firstSeq: seq, records: isRecord ? 1 : 0, reason };
+      damage = { from, to, records: isRecord ? 1 : 0, reason };
     }
   };
-  let seq = old.start;
-  for (let lineStart = 0; lineStart < data.length; seq++) {
+  let oldSeq = old.start;
+  for (let lineStart = 0; lineStart < data.length; oldSeq++) {
     const newline = data.indexOf(10, lineStart);
     const lineEnd = newline < 0 ? data.length : newline + 1;
-    if (newline < 0) damaged(lineStart, lineEnd, seq, false, 'torn last record (no end of line)');
-    else if (seq >= limit) damaged(lineStart, lineEnd, seq, false, "record beyond the segment's range");
-    else if (seq >= ackSeq) {
+    if (newline < 0) damaged(lineStart, lineEnd, false, 'torn last record (no end of line)');
+    else if (oldSeq >= limit) damaged(lineStart, lineEnd, false, "record beyond the segment's range");
+    else if (oldSeq >= ackSeq) {
       const text = data.toString('utf8', lineStart, newline);
       try {
         JSON.parse(text);
         flushDamage();
-        records.push({ seq, json: text, bytes: Buffer.byteLength(text, 'utf8') }); // invalid UTF-8 became U+FFFD in `text`
+        records.push({ json: text, bytes: Buffer.byteLength(text, 'utf8') }); // invalid UTF-8 became U+FFFD in `text`
       } catch (error) {
-        damaged(lineStart, lineEnd, seq, true, `unreadable record: ${(error as Error).message}`);
+        damaged(lineStart, lineEnd, true, `unreadable record: ${(error as Error).message}`);
       }
     } else flushDamage();
     lineStart = lineEnd;
   }
   flushDamage();
+  if (records.length === 0) return firstSeq;
 
-  const size = records.reduce((sum, r) => sum + HEADER_BYTES + r.bytes, 0);
-  const buffer = Buffer.allocUnsafe(size);
+  const buffer = Buffer.allocUnsafe(records.reduce((sum, r) => sum + HEADER_BYTES + r.bytes, 0));
   let at = 0;
-  for (const r of records) at = writeRecord(buffer, at, r.json, r.seq);
-  const tmp = path.join(dir, migratingName(old.start));
-  const file = path.join(dir, segmentName(old.start));
-  const out = await io.open(tmp, 'wx');
+  let seq = firstSeq;
+  for (const r of records) at = writeRecord(buffer, at, r.json, seq++);
+  const out = await io.open(path.join(dir, migratingName(firstSeq)), 'wx');
   try {
     await io.writeAll(out, buffer);
     await io.fsync(out);
   } finally {
     await io.close(out);
   }
-  await io.rename(tmp, file);
-  return { start: old.start, count: 0, size, trustedFrom: Infinity, file, sealed: true };
+  return seq;
 }
 
 async function fileSize(io: Io, file: string): Promise<number> {
