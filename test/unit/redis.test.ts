@@ -10,6 +10,7 @@ import { RedisQueue } from '../../nodes/lib/redis/redis-queue';
 import { claimFirst, RedisCursorStore, SharedRecentIds } from '../../nodes/lib/redis/shared-state';
 import { QueueFullError } from '../../nodes/lib/delivery/queue/queue';
 import { Sender, TransportResponse } from '../../nodes/lib/delivery/sender';
+import { SharedDelivery } from '../../nodes/lib/redis/shared-delivery';
 import { NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
 import { waitFor } from '../support/wait';
 
@@ -181,6 +182,67 @@ describeWithRedis('shared backend on a real Redis', function () {
       assert.ok(flat.length - unique.length <= 10, `${flat.length - unique.length} repeats: at most the batch in flight`);
       const order = flat.filter((id, i) => flat.indexOf(id) === i);
       assert.deepEqual(order, unique, 'first deliveries in queue order');
+    });
+  });
+
+  describe('shared delivery (what the webhook node runs with queue "redis")', () => {
+    it('two instances take events, one delivers; the other takes over when it dies, within the lease', async () => {
+      const prefix = newPrefix();
+      const received: number[][] = [];
+      const transport = async (body: Buffer): Promise<TransportResponse> => {
+        received.push((JSON.parse(body.toString()) as Array<{ id: number }>).map((event) => event.id));
+        return { status: 200 };
+      };
+      const subscriber = client();
+      const listeners = new Map<string, Array<() => void>>();
+      subscriber.on('message', (channel: string) => listeners.get(channel)?.forEach((listener) => listener()));
+      const subscribe = (channel: string, listener: () => void) => {
+        if (!listeners.has(channel)) {
+          listeners.set(channel, []);
+          void subscriber.subscribe(channel);
+        }
+        listeners.get(channel)!.push(listener);
+        return () => listeners.set(channel, listeners.get(channel)!.filter((l) => l !== listener));
+      };
+      const holders: string[] = [];
+      const instance = (owner: string) =>
+        new SharedDelivery({
+          redis: client(),
+          prefix,
+          owner,
+          leaseMs: 500,
+          maxEvents: 0,
+          subscribe,
+          makeSender: (queue) => new Sender({ queue, transport, title: owner, batchSize: 5 }),
+          onHolder: (holding, holder) => holders.push(`${owner}:${holding ? 'holds' : `sees ${holder}`}`),
+        });
+      const a = instance('a');
+      a.start();
+      await waitFor(() => a.holding, 5000);
+      const b = instance('b');
+      b.start();
+      let next = 0;
+      const post = async (count: number) => {
+        for (let i = 0; i < count; i++, next++) await (next % 2 ? b : a).enqueue([{ id: next, camera: 1 }]);
+      };
+      await post(40);
+      await waitFor(() => received.flat().length >= 40, 5000);
+      assert.equal(b.holding, false, 'one holder');
+      // a dies: no renewals, no more requests, the lease not given up.
+      const lease = (a as unknown as { lease: { running: boolean } }).lease;
+      lease.running = false;
+      await a.sender.stop(0);
+      const diedAt = Date.now();
+      await post(40);
+      await waitFor(() => b.holding, 5000);
+      const takeoverMs = Date.now() - diedAt;
+      await waitFor(() => received.flat().length >= 80 && b.queue.length === 0, 5000);
+      await b.stop(1000);
+      const unique = [...new Set(received.flat())];
+      assert.deepEqual(unique.sort((x, y) => x - y), Array.from({ length: 80 }, (_, i) => i));
+      assert.ok(takeoverMs <= 500 + 500 / 3 + 300, `taken over after ${takeoverMs} ms`);
+      assert.ok(holders.includes('b:holds'));
+      console.log(`      (take-over after ${takeoverMs} ms with a 500 ms lease)`);
     });
   });
 
