@@ -118,8 +118,12 @@ describe('respond mode and redeploys under load (real Node-RED)', function () {
 
   // Lost either into a webhook node that is closing ("the webhook node is closing", to a Catch node) or
   // sent by the old source after its flow stopped, which Node-RED drops without a word.
-  it('respond "emitted": some events answered 200 are lost', async () => {
-    const { report } = await run('emitted');
-    assert.ok(report.missing.length > 0, 'an event answered 200 was lost');
+  // A loss needs an event to be in flight at the moment a flow stops: most rounds of DEPLOYS deploys show
+  // some (8 and 26 in earlier runs), one round in several shows none. So up to three rounds, each checked.
+  it('respond "emitted": some events answered 200 are lost', async function () {
+    this.timeout(3 * Math.max(120000, DEPLOYS * 4000));
+    let lost = 0;
+    for (let round = 0; round < 3 && lost === 0; round++) lost = (await run('emitted')).report.missing.length;
+    assert.ok(lost > 0, 'an event answered 200 was lost in one of three rounds');
   });
 });
