@@ -9,8 +9,10 @@
 //   MATRIX_SUITES=nodes                        only these suites
 //   --install                                  only install every row's Node.js and Node-RED
 //
-// Prints how long each row and suite took, and exits non-zero when any failed.
-import { spawnSync } from 'child_process';
+// Prints how long each row and suite took and, after that summary, mocha's
+// failure report of each failed suite again (CI shows the end of a long log),
+// and exits non-zero when any failed.
+import { spawn } from 'child_process';
 import { MATRIX, MatrixRow, nodeBinary, nodeRedDir, repoRoot, rowName, Suite } from './runtimes';
 
 const SUITE_ARGS: Record<Suite, string[]> = {
@@ -31,9 +33,36 @@ interface Outcome {
   suite: Suite;
   seconds: number;
   passed: boolean;
+  failures: string;
 }
 
-function runRow(row: MatrixRow): Outcome[] {
+const FAILURE_REPORT_CHARS = 12_000;
+
+/** Mocha's report from its "N failing" line on, or the output's end when mocha died before one. */
+function failureReport(output: string): string {
+  const start = output.search(/^ *\d+ failing/m);
+  const report = start >= 0 ? output.slice(start) : output;
+  return report.length > FAILURE_REPORT_CHARS ? `[…]\n${report.slice(-FAILURE_REPORT_CHARS)}` : report;
+}
+
+/** Runs one suite, its output streamed through and kept for the failure report. */
+function runSuite(node: string, args: string[], runtime: string): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(node, args, { cwd: repoRoot, stdio: ['inherit', 'pipe', 'pipe'], env: { ...process.env, NODE_RED_PATH: runtime } });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      chunks.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      chunks.push(chunk);
+    });
+    child.on('close', (status) => resolve({ status, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+async function runRow(row: MatrixRow): Promise<Outcome[]> {
   const suites = row.suites.filter((suite) => wantedSuites.length === 0 || wantedSuites.includes(suite));
   if (suites.length === 0) return [];
   const node = nodeBinary(row.node);
@@ -43,13 +72,10 @@ function runRow(row: MatrixRow): Outcome[] {
   for (const suite of suites) {
     console.log(`\n=== ${suite} tests on ${name} ===`);
     const started = process.hrtime.bigint();
-    const result = spawnSync(node, [require.resolve('mocha/bin/mocha.js'), ...SUITE_ARGS[suite]], {
-      cwd: repoRoot,
-      stdio: 'inherit',
-      env: { ...process.env, NODE_RED_PATH: runtime },
-    });
+    const result = await runSuite(node, [require.resolve('mocha/bin/mocha.js'), ...SUITE_ARGS[suite]], runtime);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    outcomes.push({ row: name, suite, seconds, passed: result.status === 0 });
+    const passed = result.status === 0;
+    outcomes.push({ row: name, suite, seconds, passed, failures: passed ? '' : failureReport(result.output) });
   }
   return outcomes;
 }
@@ -60,9 +86,17 @@ if (process.argv.includes('--install')) {
   process.exit(0);
 }
 
-const outcomes = rows.flatMap(runRow);
-console.log('\nmatrix:');
-for (const outcome of outcomes) {
-  console.log(`  ${outcome.passed ? 'pass' : 'FAIL'}  ${outcome.row.padEnd(32)} ${outcome.suite.padEnd(7)} ${outcome.seconds.toFixed(1).padStart(6)} s`);
+async function main(): Promise<void> {
+  const outcomes: Outcome[] = [];
+  for (const row of rows) outcomes.push(...(await runRow(row)));
+  console.log('\nmatrix:');
+  for (const outcome of outcomes) {
+    console.log(`  ${outcome.passed ? 'pass' : 'FAIL'}  ${outcome.row.padEnd(32)} ${outcome.suite.padEnd(7)} ${outcome.seconds.toFixed(1).padStart(6)} s`);
+  }
+  for (const outcome of outcomes.filter((o) => !o.passed)) {
+    console.log(`\n=== what failed: ${outcome.suite} tests on ${outcome.row} ===\n${outcome.failures}`);
+  }
+  process.exit(outcomes.every((outcome) => outcome.passed) ? 0 : 1);
 }
-process.exit(outcomes.every((outcome) => outcome.passed) ? 0 : 1);
+
+void main();
