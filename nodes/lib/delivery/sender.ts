@@ -316,6 +316,15 @@ export class Sender {
   }
 
   /**
+   * Another instance appended to a shared queue (the queue's length is
+   * already refreshed): wakes the sender if it waits for work.
+   */
+  notifyAppended(): void {
+    if (this.pause?.onWork) this.pause.wake();
+    this.hooks.status?.();
+  }
+
+  /**
    * Stops the loop: no new request, timers cleared. Requests in flight may
    * finish within `graceMs` (a success is then acknowledged); after that they
    * are aborted and their batches stay queued to be sent again on the next start.

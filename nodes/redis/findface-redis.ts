@@ -1,0 +1,125 @@
+// findface-redis (config): a Redis server shared by several Node-RED
+// instances (webhook queue, poll cursor, repeats, door cooldowns). Settings
+// are checked by lib/redis/redis-config.ts; the password and ACL user are
+// credentials. One command connection and one subscriber connection per
+// config node, both reconnecting by themselves.
+import os from 'os';
+import Redis, { RedisOptions } from 'ioredis';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { parseRedisSettings, RedisDef, RedisSettings } from '../lib/redis/redis-config';
+import type { RedisHandle } from './redis-handle';
+
+interface FindFaceRedisDef extends NodeDef, RedisDef {
+  tls?: string;
+}
+
+interface RedisCredentials {
+  username?: string;
+  password?: string;
+}
+
+interface TlsConfigNode {
+  addTLSOptions(options: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** Fail fast while Redis is away: the source answers 503 and FindFace sends again. */
+const COMMAND_TIMEOUT_MS = 2000;
+
+export = function (RED: NodeAPI) {
+  function FindFaceRedisNode(this: Node<RedisCredentials>, config: FindFaceRedisDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const parsed = parseRedisSettings(config);
+    const handle = node as unknown as RedisHandle & { configError?: string; settings: RedisSettings };
+    if (!parsed.ok) {
+      Object.assign(handle, { configError: RED._(`findface-redis.errors.${parsed.problem.code}`, { value: parsed.problem.value ?? '' }) });
+      node.error(handle.configError);
+      return;
+    }
+    const settings = parsed.value;
+    const options: RedisOptions = {
+      username: node.credentials?.username || undefined,
+      password: node.credentials?.password || undefined,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      connectTimeout: 5000,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    };
+    const tlsNode = config.tls ? (RED.nodes.getNode(config.tls) as unknown as TlsConfigNode | null) : null;
+    if (tlsNode) options.tls = tlsNode.addTLSOptions({}) as RedisOptions['tls'];
+    else if (settings.url.startsWith('rediss:')) options.tls = {};
+    const redis = new Redis(settings.url, options);
+    const subscriber = new Redis(settings.url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    const listeners = new Map<string, Set<() => void>>();
+    const watchers = new Set<(connected: boolean, error?: string) => void>();
+    let connected = false;
+    let lastError: string | undefined;
+    const tell = () => watchers.forEach((watch) => watch(connected, lastError));
+    redis.on('ready', () => {
+      connected = true;
+      lastError = undefined;
+      tell();
+    });
+    redis.on('error', (error: Error) => {
+      // ioredis names host and port, never the password.
+      lastError = error.message;
+      tell();
+    });
+    redis.on('end', () => {
+      connected = false;
+      tell();
+    });
+    redis.on('close', () => {
+      connected = false;
+      tell();
+    });
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string) => listeners.get(channel)?.forEach((listener) => listener()));
+    // After a reconnect, messages sent meanwhile are lost: tell every listener to look again.
+    subscriber.on('ready', () => listeners.forEach((set) => set.forEach((listener) => listener())));
+
+    Object.assign(handle, {
+      settings,
+      instanceId: `${os.hostname()}:${process.pid}`,
+      redis,
+      key: (...parts: string[]) => [settings.prefix, ...parts].join(':'),
+      subscribe(channel: string, listener: () => void) {
+        let set = listeners.get(channel);
+        if (!set) {
+          set = new Set();
+          listeners.set(channel, set);
+          void subscriber.subscribe(channel).catch(() => undefined);
+        }
+        set.add(listener);
+        return () => {
+          const current = listeners.get(channel);
+          current?.delete(listener);
+          if (current && current.size === 0) {
+            listeners.delete(channel);
+            void subscriber.unsubscribe(channel).catch(() => undefined);
+          }
+        };
+      },
+      watchConnection(listener: (up: boolean, error?: string) => void) {
+        watchers.add(listener);
+        listener(connected, lastError);
+        return () => watchers.delete(listener);
+      },
+    });
+
+    node.on('close', (done: () => void) => {
+      watchers.clear();
+      listeners.clear();
+      Promise.allSettled([redis.quit(), subscriber.quit()]).finally(() => {
+        redis.disconnect();
+        subscriber.disconnect();
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('findface-redis', FindFaceRedisNode as unknown as (this: Node, config: NodeDef) => void, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+  });
+};

@@ -1,0 +1,88 @@
+// A real redis-server for the tests: Debian's `redis-server` on 127.0.0.1, a
+// free port, a temporary directory and the append-only file on (as a site
+// that must not lose its queue would run it). Tests that need it skip with a
+// one-line reason on a machine without it; `.ci/run` installs it.
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import fs from 'fs';
+import net from 'net';
+import os from 'os';
+import path from 'path';
+
+export function redisServerBinary(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const file = path.join(dir, 'redis-server');
+    if (fs.existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+export const NO_REDIS_REASON = 'redis-server is not installed (Debian package redis-server; .ci/run installs it)';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class RedisServer {
+  private process: ChildProcess | undefined;
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-redis-'));
+  port = 0;
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts it (again, on the same port and data after a `stop`). */
+  async start(): Promise<void> {
+    const binary = redisServerBinary();
+    if (!binary) throw new Error(NO_REDIS_REASON);
+    if (!this.port) this.port = await freePort();
+    const args = ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'];
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = child;
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/Ready to accept connections/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}:\n${output}`));
+      });
+    });
+  }
+
+  /** Stops it: `kill -9` (a crash) or SIGTERM (a clean shutdown, AOF flushed). */
+  async stop(signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM'): Promise<void> {
+    const child = this.process;
+    this.process = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  /** Runs redis-cli-like commands without a client: for test assertions only. */
+  cli(...args: string[]): string {
+    return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...args], { encoding: 'utf8' }).trim();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop('SIGKILL');
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
