@@ -120,7 +120,7 @@ describe('editor: the face event source dialog', function () {
       assert.equal(await marked(page, field), false);
       await closeWithDone(page);
       assert.equal((await nodeView(page, id)).valid, true);
-      assert.equal(await hasErrorBadge(page, id), false);
+      assert.equal(await hasErrorBadge(page, id, false), false);
     });
   }
 

@@ -95,7 +95,7 @@ describe('editor: the webhook filter dialog', function () {
     const view = await nodeView(page, id);
     assert.deepEqual(JSON.parse(view.props.filters as string), { camera_group_in: [1, 3], matched_dossier_in: [12, 25], matched: true });
     assert.equal(view.valid, true);
-    assert.equal(await hasErrorBadge(page, id), false);
+    assert.equal(await hasErrorBadge(page, id, false), false);
   });
 
   it('reads the JSON field back into the form, and shows the saved filter when reopened', async () => {
@@ -157,7 +157,7 @@ describe('editor: the webhook filter dialog', function () {
     await typeJson(page, '{"camera_group_in": [1, 3], "matched_dossier_in": [12, 25]}');
     await closeWithDone(page);
     assert.equal((await nodeView(page, id)).valid, true);
-    assert.equal(await hasErrorBadge(page, id), false);
+    assert.equal(await hasErrorBadge(page, id, false), false);
     const mark = session.logMark();
     // Waits until the runtime has started the flows: a configuration error is logged before that.
     await deployFromEditor(session);
@@ -231,7 +231,7 @@ describe('editor: the webhook filter dialog', function () {
     await closeWithDone(page);
     const view = await nodeView(page, id);
     assert.equal(view.valid, true);
-    assert.equal(await hasErrorBadge(page, id), false);
+    assert.equal(await hasErrorBadge(page, id, false), false);
   });
 
   it("names the section it cannot apply when Multi's default filter is pasted as it is", async () => {

@@ -128,7 +128,7 @@ describe('editor: the findface palette', function () {
         assert.equal(view.props.name, name, 'the name Node-RED shows in the debug sidebar');
         assert.equal(view.valid, true, `${type} with its defaults is invalid`);
         assert.equal(await workspaceLabel(page, id), name);
-        assert.equal(await hasErrorBadge(page, id), false, 'the node shows the red triangle of an invalid node');
+        assert.equal(await hasErrorBadge(page, id, false), false, 'the node shows the red triangle of an invalid node');
       });
     });
   }

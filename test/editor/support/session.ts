@@ -144,11 +144,17 @@ export class EditorSession {
 
   /**
    * The session's editor page (opened on an empty workspace the first
-   * time), showing a new flow tab of its own for the caller.
+   * time), showing a new flow tab of its own for the caller. The tabs that
+   * earlier test files left are deleted with their nodes, so that what one
+   * file left (an invalid node, say) never reaches another's deploy.
    */
   async editorPage(): Promise<Page> {
     if (!this.page || this.page.isClosed()) await this.openEditor();
-    await this.page.evaluate(() => RED.workspaces.add());
+    await this.page.evaluate(() => {
+      const own = RED.workspaces.add();
+      for (const id of [...RED.nodes.getWorkspaceOrder()]) if (id !== own.id) RED.workspaces.delete(RED.nodes.workspace(id));
+      RED.view.redraw(true);
+    });
     current = this;
     return this.page;
   }

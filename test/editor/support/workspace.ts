@@ -76,10 +76,27 @@ export async function workspaceLabel(page: Page, id: string): Promise<string> {
 }
 
 /** Whether the node shows the red triangle of an invalid node on the workspace. */
-export async function hasErrorBadge(page: Page, id: string): Promise<boolean> {
+const BADGE_SETTLE_MS = 5_000;
+
+/**
+ * Whether the node shows its red error triangle, once the workspace has drawn
+ * it: the editor redraws on an animation frame after an import or a Done, so
+ * this waits (at most BADGE_SETTLE_MS) for the badge to be as `expected`, and
+ * returns what it is then.
+ */
+export async function hasErrorBadge(page: Page, id: string, expected = true): Promise<boolean> {
   const badges = page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] g.red-ui-flow-node-error`);
-  for (const badge of await badges.all()) if (await badge.isVisible()) return true;
-  return false;
+  const shown = async () => {
+    for (const badge of await badges.all()) if (await badge.isVisible()) return true;
+    return false;
+  };
+  const deadline = Date.now() + BADGE_SETTLE_MS;
+  let now = await shown();
+  while (now !== expected && Date.now() < deadline) {
+    await page.waitForTimeout(50);
+    now = await shown();
+  }
+  return now;
 }
 
 export interface NodeView {
