@@ -67,7 +67,13 @@ export function setMessageProperty(util: Util, msg: NodeMessage, property: Event
 }
 
 /** The property's value, from the message or the flow or global context (whose store may answer later). */
-export function readEventProperty(util: Util, node: Node, msg: NodeMessage, property: EventProperty, callback: (error: Error | null, value: unknown) => void): void {
+export function readEventProperty(
+  util: Util,
+  node: Node,
+  msg: NodeMessage,
+  property: EventProperty,
+  callback: (error: Error | null, value: unknown) => void,
+): void {
   if (property.type === 'msg') {
     callback(null, messageProperty(util, msg, property));
     return;
