@@ -19,6 +19,7 @@ const compiledTrees = ['nodes', 'test', 'bench'];
 // run time) and use no Node.js API.
 const BROWSER_MODULES = {
   filter: 'nodes/lib/filter/filter.js',
+  headers: 'nodes/lib/delivery/headers.js',
 };
 const resourcesDir = path.join(root, 'resources');
 

@@ -16,8 +16,10 @@ import { AccessRules, AccessState, decide, Decision, initialState, skewWarning }
 import { auditRecord } from '../lib/access/audit-record';
 import { AuditTrail, readRecentAudit } from '../lib/access/audit-trail';
 import { HTTP_ADMIN_URL_ENV, HTTP_NODE_URL_ENV, httpNodeUrl } from '../lib/access/http-node-url';
+import { EventPropertyDef, messageProperty, parseEventProperty } from '../shell/event-property';
+import { problemText as nodeProblemText } from '../shell/node-errors';
 
-interface AccessNodeDef extends NodeDef, AccessDef {
+interface AccessNodeDef extends NodeDef, AccessDef, EventPropertyDef {
   /** Optional findface-server config node: camera groups for the allow filter. */
   server?: string;
 }
@@ -66,8 +68,11 @@ export = function (RED: NodeAPI) {
       else lease = server.acquireCameraGroups();
     }
     const parsed = serverProblem ? undefined : parseAccessConfig(config, lease ? (cameraId) => lease!.groups.groupOf(cameraId) : undefined);
-    if (!parsed || !parsed.ok) {
-      const message = serverProblem ?? problemText((parsed as { ok: false; problem: AccessProblem }).problem);
+    // A message property only: a door decides on the event that arrived, never on one a context key still holds.
+    const property = parseEventProperty(RED.util, config, ['msg']);
+    if (!parsed || !parsed.ok || !property.ok) {
+      const propertyProblem = property.ok ? undefined : nodeProblemText(RED, 'findface-access', property.problem);
+      const message = serverProblem ?? propertyProblem ?? problemText((parsed as { ok: false; problem: AccessProblem }).problem);
       const error = new Error(message);
       node.status({ fill: 'red', shape: 'ring', text: message.slice(0, 100) });
       node.error(message);
@@ -178,13 +183,14 @@ export = function (RED: NodeAPI) {
 
     node.on('input', (msg: NodeMessageInFlow, send, done) => {
       try {
-        const payload = msg.payload;
-        const events = Array.isArray(payload) ? payload : [payload];
+        const { label } = property.value;
+        const value = messageProperty(RED.util, msg, property.value);
+        const events = Array.isArray(value) ? value : [value];
         for (let index = 0; index < events.length; index++) {
-          const problem = eventProblem(events[index]);
-          if (problem) {
-            const where = Array.isArray(payload) ? `msg.payload[${index}]` : 'msg.payload';
-            const error = new Error(`${text('errors.not-event')}: ${where} ${problem}`);
+          const problem = value === undefined ? null : eventProblem(events[index]);
+          if (value === undefined || problem) {
+            const where = Array.isArray(value) ? `${label}[${index}]` : label;
+            const error = new Error(problem ? `${text('errors.not-event')}: ${where} ${problem}` : text('errors.no-event', { property: label }));
             acknowledge(msg, error);
             done(error);
             return;

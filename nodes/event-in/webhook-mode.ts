@@ -9,6 +9,7 @@ import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-
 import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
 import { IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
+import { RejectionFade } from '../lib/source/rejection-fade';
 import type { WebhookModeConfig } from '../lib/source/event-in-config';
 import { removeRoute } from '../shell/http-routes';
 import { httpNodeRoot } from '../shell/settings';
@@ -31,8 +32,6 @@ const pathOwners = new Map<string, PathOwner>();
 
 /** A flood of bad requests must not flood the log: one line a second at most. */
 const WARN_INTERVAL_MS = 1000;
-/** A stray bad request turns the status yellow for this long, not until the next deploy. */
-export const REJECTION_FADE_MS = 60000;
 
 function ownerOf(ctx: SourceContext): PathOwner {
   const getSetting = (ctx.RED.util as { getSetting?: (node: Node, name: string) => unknown }).getSetting;
@@ -69,19 +68,14 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
   let received = 0;
   let duplicates = 0;
   let rejected = 0;
-  let lastRejectedAt = -Infinity;
   let lastWarnAt = -Infinity;
   let warningsHeld = 0;
-  let fadeTimer: NodeJS.Timeout | undefined;
+  // A stray bad request turns the status yellow for a while (lib/source/rejection-fade.ts), not until the next deploy.
+  const rejection = new RejectionFade(() => ctx.statusChanged());
 
   const noteRejected = () => {
     rejected++;
-    lastRejectedAt = performance.now();
-    if (fadeTimer) clearTimeout(fadeTimer);
-    fadeTimer = setTimeout(() => {
-      fadeTimer = undefined;
-      ctx.statusChanged();
-    }, REJECTION_FADE_MS);
+    rejection.rejected();
     ctx.statusChanged();
   };
   const noteAccepted = () => ctx.statusChanged();
@@ -151,13 +145,13 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     status: () => {
       let text = RED._('findface-event-in.status.listening', { path, count: received });
       if (duplicates) text += ` · ${RED._('findface-event-in.status.duplicates', { count: duplicates })}`;
-      if (performance.now() - lastRejectedAt < REJECTION_FADE_MS) {
+      if (rejection.recent) {
         return { fill: 'yellow', shape: 'dot', text: `${RED._('findface-event-in.status.rejected', { count: rejected })} · ${text}` };
       }
       return { fill: 'green', shape: 'dot', text };
     },
     async stop() {
-      if (fadeTimer) clearTimeout(fadeTimer);
+      rejection.stop();
       removeRoute(RED.httpNode, handler);
       stopCapture();
       if (pathOwners.get(ownerKey)?.id === node.id) pathOwners.delete(ownerKey);

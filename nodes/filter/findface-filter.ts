@@ -8,6 +8,7 @@ import type { CameraGroupsLease } from '../lib/findface/server-handle';
 import { findFaceServer } from '../shell/config-node';
 import { ThrottledStatus } from '../shell/status';
 import { problemText as nodeProblemText, refuseEveryInput } from '../shell/node-errors';
+import { EventProperty, EventPropertyDef, messageProperty, parseEventProperty, setMessageProperty } from '../shell/event-property';
 import { eventProblem, FaceEvent, normaliseEvent } from '../lib/event/event';
 import {
   CompiledFilter,
@@ -23,7 +24,7 @@ import {
   GroupResolver,
 } from '../lib/filter/filter';
 
-interface FilterDef extends NodeDef {
+interface FilterDef extends NodeDef, EventPropertyDef {
   filters?: string;
   outputs?: number | string;
   cameraGroups?: string;
@@ -39,16 +40,19 @@ export = function (RED: NodeAPI) {
   const problemText = (problem: ConfigProblem) => nodeProblemText(RED, 'findface-filter', problem);
 
   /** The compiled filter, or the configuration error to report on every message. */
-  function configure(config: FilterDef, serverGroups?: GroupResolver): { filter: CompiledFilter; outputs: 1 | 2 } | { error: string } {
+  function configure(config: FilterDef, serverGroups?: GroupResolver): { filter: CompiledFilter; outputs: 1 | 2; property: EventProperty } | { error: string } {
     const outputs = config.outputs === undefined ? 1 : Number(config.outputs);
     if (outputs !== 1 && outputs !== 2) return { error: text('errors.bad-outputs', { value: String(config.outputs) }) };
+    // A message property only: the passing events are written back into it, and a context key is shared by every message.
+    const property = parseEventProperty(RED.util, config, ['msg']);
+    if (!property.ok) return { error: nodeProblemText(RED, 'findface-filter', property.problem) };
     const spec = parseFilters(config.filters ?? '{}');
     if (!spec.ok) return { error: problemText(spec.problem) };
     const groups = parseCameraGroups(config.cameraGroups);
     if (!groups.ok) return { error: problemText(groups.problem) };
     // The node's own map comes first; the findface-server's camera list after it.
     const resolvers = serverGroups ? [groupsFromMap(groups.value), serverGroups] : [groupsFromMap(groups.value)];
-    return { filter: compileFilter(spec.value, firstKnownGroup(...resolvers)), outputs };
+    return { filter: compileFilter(spec.value, firstKnownGroup(...resolvers)), outputs, property: property.value };
   }
 
   function FindFaceFilterNode(this: Node, config: FilterDef) {
@@ -72,7 +76,7 @@ export = function (RED: NodeAPI) {
       return;
     }
 
-    const { filter, outputs } = setup;
+    const { filter, outputs, property } = setup;
     const summary = filterSummary(filter.spec, (name: SummaryWord) => text(`summary.${name}`));
     let passed = 0;
     let failed = 0;
@@ -103,30 +107,36 @@ export = function (RED: NodeAPI) {
 
     type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
     const handle = (msg: NodeMessageInFlow, send: Send, done: (error?: Error) => void) => {
-      const payload = msg.payload;
-      if (Array.isArray(payload)) {
-        for (let index = 0; index < payload.length; index++) {
-          const problem = eventProblem(payload[index]);
+      const value = messageProperty(RED.util, msg, property);
+      if (value === undefined) {
+        done(new Error(text('errors.no-event', { property: property.label })));
+        return;
+      }
+      if (Array.isArray(value)) {
+        for (let index = 0; index < value.length; index++) {
+          const problem = eventProblem(value[index]);
           if (problem) {
-            done(notEvent(`msg.payload[${index}]`, problem));
+            done(notEvent(`${property.label}[${index}]`, problem));
             return;
           }
         }
         const passing: FaceEvent[] = [];
         const failing: FaceEvent[] = [];
-        for (const event of payload as FaceEvent[]) (judge(event) ? passing : failing).push(event);
+        for (const event of value as FaceEvent[]) (judge(event) ? passing : failing).push(event);
         scheduleStatus();
         const second = outputs === 2 && failing.length > 0;
         if (passing.length > 0 && second) {
-          const other = RED.util.cloneMessage({ ...msg, payload: null } as NodeMessage);
-          other.payload = failing;
-          msg.payload = passing;
+          // The copy for output 2 is made without the events, which each output then gets its own share of.
+          setMessageProperty(RED.util, msg, property, null);
+          const other = RED.util.cloneMessage(msg as NodeMessage);
+          setMessageProperty(RED.util, other, property, failing);
+          setMessageProperty(RED.util, msg, property, passing);
           send([msg, other]);
         } else if (passing.length > 0) {
-          msg.payload = passing;
+          setMessageProperty(RED.util, msg, property, passing);
           send(outputs === 2 ? [msg, null] : msg);
         } else if (second) {
-          msg.payload = failing;
+          setMessageProperty(RED.util, msg, property, failing);
           send([null, msg]);
         } else {
           acknowledge(msg);
@@ -134,12 +144,12 @@ export = function (RED: NodeAPI) {
         done();
         return;
       }
-      const problem = eventProblem(payload);
+      const problem = eventProblem(value);
       if (problem) {
-        done(notEvent('msg.payload', problem));
+        done(notEvent(property.label, problem));
         return;
       }
-      const pass = judge(payload as FaceEvent);
+      const pass = judge(value as FaceEvent);
       scheduleStatus();
       if (pass) send(outputs === 2 ? [msg, null] : msg);
       else if (outputs === 2) send([null, msg]);

@@ -1,5 +1,5 @@
 // findface-webhook ("webhook"): FindFace's WebhookUpdaterService as a node.
-// Every input msg.payload is appended to a durable on-disk queue
+// Every input's `property` (msg.payload by default, shell/event-property.ts) is appended to a durable on-disk queue
 // (<userDir>/findface-queues/<nodeFileName(id)>, lib/delivery/queue/queue-dir.ts)
 // and delivered in batches by the retrying sender (lib/delivery/sender.ts:
 // maxInFlight POSTs in flight, one by default; FindFace's backoff). The properties are parsed by lib/delivery/webhook-config.ts; this
@@ -14,13 +14,15 @@ import { DeliveredReport, GivenUpReport, Sender } from '../lib/delivery/sender';
 import { parseWebhookConfig, WebhookConfig, WebhookProperties } from '../lib/delivery/webhook-config';
 import { WebhookHttp } from '../lib/delivery/http-transport';
 import { parseSecrets } from '../lib/common/standard-webhooks';
+import type { Problem } from '../lib/common/parsed';
 import { infoLines, userDir } from '../shell/settings';
 import { ThrottledStatus } from '../shell/status';
 import { asError, Done, problemText, refuseEveryInput } from '../shell/node-errors';
+import { EventProperty, EventPropertyDef, parseEventProperty, readEventProperty } from '../shell/event-property';
 import { webhookStatus, WebhookView } from './webhook-status';
 import { registerTestEndpoint, WebhookNode } from './test-endpoint';
 
-type WebhookDef = NodeDef & WebhookProperties;
+type WebhookDef = NodeDef & WebhookProperties & EventPropertyDef;
 
 interface WebhookCredentials {
   user?: string;
@@ -42,15 +44,16 @@ export = function (RED: NodeAPI) {
     const parsed = parseWebhookConfig(def);
     // The title names the node in the log and the debug sidebar (which show node.name); older flows have only a name.
     if (typeof def.title === 'string' && def.title.trim()) node.name = def.title.trim();
-    if (!parsed.ok) {
-      refuseEveryInput(node, `${RED._('findface-webhook.status.config-error')}: ${problemText(RED, 'findface-webhook', parsed.problem)}`);
-      // A node that never opened a queue never deletes one: it may be another node's (issue: ids `a/b` and `a_b`).
-      return;
-    }
-    startWebhook(node, parsed.value);
+    // Read-only here, so a flow or global context key may hold what to send as well as a message property.
+    const property = parseEventProperty(RED.util, def, ['msg', 'flow', 'global']);
+    // A node that never opened a queue never deletes one: it may be another node's (issue: ids `a/b` and `a_b`).
+    const refuse = (problem: Problem) => refuseEveryInput(node, `${RED._('findface-webhook.status.config-error')}: ${problemText(RED, 'findface-webhook', problem)}`);
+    if (!parsed.ok) return void refuse(parsed.problem);
+    if (!property.ok) return void refuse(property.problem);
+    startWebhook(node, parsed.value, property.value);
   }
 
-  function startWebhook(node: Node<WebhookCredentials> & WebhookNode, config: WebhookConfig): void {
+  function startWebhook(node: Node<WebhookCredentials> & WebhookNode, config: WebhookConfig, property: EventProperty): void {
     const { title } = config;
     const dir = userDir(RED);
     const queueDir = queueDirFor(dir, node.id);
@@ -154,10 +157,18 @@ export = function (RED: NodeAPI) {
       // Switched off on purpose: not queued, as the contract says, and nothing to retry.
       if (!config.active) return done();
       if (closed) return done(new Error(RED._('findface-webhook.errors.closed')));
-      const payload = msg.payload;
-      if (payload === undefined) return done(new Error(RED._('findface-webhook.errors.no-payload')));
-      // An array payload (e.g. the filter's array output) contributes its elements.
-      const items = Array.isArray(payload) ? payload : [payload];
+      readEventProperty(RED.util, node, msg, property, (error, value) => {
+        if (error) return done(error);
+        // A context store may answer after a close began.
+        if (closed) return done(new Error(RED._('findface-webhook.errors.closed')));
+        if (value === undefined) return done(new Error(RED._('findface-webhook.errors.no-event', { property: property.label })));
+        enqueue(value, done);
+      });
+    });
+
+    const enqueue = (value: unknown, done: Done) => {
+      // An array (e.g. the filter's array output) contributes its elements.
+      const items = Array.isArray(value) ? value : [value];
       const seq = ++inputSeq;
       unsettled++;
       const appended = sender
@@ -186,7 +197,7 @@ export = function (RED: NodeAPI) {
           done(err);
         },
       );
-    });
+    };
 
     node.on('close', (removed: boolean, done: () => void) => {
       closed = true;

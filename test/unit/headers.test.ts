@@ -1,19 +1,19 @@
 // The webhook node's extra headers (nodes/lib/delivery/headers.ts), and the
-// editor's mirror of the rules (nodes/webhook/findface-webhook.html) held to
-// the same answers on the cases below and on random inputs.
+// rules the editor runs: the same module served as resources/headers.js, which
+// the webhook dialog (nodes/webhook/findface-webhook.html) loads instead of a
+// copy of its own; the served copy gives the same answers on the cases below
+// and on random inputs.
 import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import fc from 'fast-check';
 import { HeaderProblemCode, ParsedHeaders, parseHeaders, SENDER_HEADERS, TRANSPORT_HEADERS } from '../../nodes/lib/delivery/headers';
+import { plain, servedModule } from '../support/editor-rules';
 
 const repo = path.join(__dirname, '..', '..');
 
 function editorRules(): { parseHeaders(text: unknown): ParsedHeaders } {
-  const html = fs.readFileSync(path.join(repo, 'nodes', 'webhook', 'findface-webhook.html'), 'utf8');
-  const block = /\/\/ BEGIN findface-webhook header rules[^\n]*([\s\S]*?)\/\/ END findface-webhook header rules/.exec(html);
-  assert.ok(block, 'the header rules markers are missing from nodes/webhook/findface-webhook.html');
-  return new Function(`${block[1]}\nreturn { parseHeaders: parseHeaders };`)();
+  return servedModule<typeof import('../../nodes/lib/delivery/headers')>('headers');
 }
 
 const locales = ['en-US', 'ru'].map((locale) => ({
@@ -63,10 +63,18 @@ const refused: Array<[unknown, HeaderProblemCode, string?]> = [
 describe('webhook headers', () => {
   const editor = editorRules();
 
+  it('the webhook dialog loads the served rules and keeps no copy of its own', () => {
+    const html = fs.readFileSync(path.join(repo, 'nodes', 'webhook', 'findface-webhook.html'), 'utf8');
+    assert.match(html, /<script src="resources\/node-red-contrib-findface\/headers\.js"><\/script>/);
+    assert.match(html, /var parseHeaders = window\.FindFace\.headers\.parseHeaders;/);
+    assert.doesNotMatch(html, /function parseHeaders|TRANSPORT_HEADERS|SENDER_HEADERS|x21-\\x7e/, 'a hand-written mirror of the rules');
+    assert.ok(JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).files.includes('resources/'), 'resources/ is packed');
+  });
+
   for (const [text, value] of accepted) {
     it(`accepts ${JSON.stringify(text)}`, () => {
       assert.deepEqual(parseHeaders(text), { ok: true, value });
-      assert.deepEqual(editor.parseHeaders(text), parseHeaders(text), 'the editor agrees');
+      assert.deepEqual(plain(editor.parseHeaders(text)), plain(parseHeaders(text)), 'the editor agrees');
     });
   }
 
@@ -77,7 +85,7 @@ describe('webhook headers', () => {
       if (result.ok) return;
       assert.equal(result.problem.code, code);
       if (name !== undefined) assert.equal(result.problem.name, name);
-      assert.deepEqual(editor.parseHeaders(text), result, 'the editor agrees');
+      assert.deepEqual(plain(editor.parseHeaders(text)), plain(result), 'the editor agrees');
     });
   }
 
@@ -111,7 +119,7 @@ describe('webhook headers', () => {
     );
     fc.assert(
       fc.property(text, (input) => {
-        assert.deepEqual(editor.parseHeaders(input), parseHeaders(input));
+        assert.deepEqual(plain(editor.parseHeaders(input)), plain(parseHeaders(input)));
       }),
       { numRuns: 3000 },
     );

@@ -7,11 +7,11 @@
 // drops the rest: `ж` arrives empty, NUL vanishes) with single spaces or tabs
 // inside.
 //
-// The editor (nodes/webhook/findface-webhook.html) carries an ES5 mirror of
-// parseHeaders between the markers "BEGIN findface-webhook header rules" and
-// "END findface-webhook header rules"; test/unit/headers.test.ts holds both to
-// the same cases and to random inputs. This file is the reference: change a
-// rule here, change it there.
+// The editor (nodes/webhook/findface-webhook.html) runs this very module:
+// scripts/build.js serves the compiled file as resources/headers.js
+// (window.FindFace.headers), so it must stay browser-safe: no imports, no
+// Node.js API. test/unit/headers.test.ts runs the served copy against this one
+// and checks that the dialog uses it.
 
 /** Hop-by-hop and framing headers: the HTTP client writes them from the request itself. */
 export const TRANSPORT_HEADERS: readonly string[] = [
