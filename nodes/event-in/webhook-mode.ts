@@ -69,10 +69,22 @@ function tlsOf(RED: NodeAPI, id: string): { tls: ListenerTls } | { problem: stri
   const tlsNode = RED.nodes.getNode(id) as (Node & TlsConfigNode) | null;
   if (!tlsNode || typeof tlsNode.addTLSOptions !== 'function') return { problem: RED._('findface-event-in.errors.no-tls-config', { tls: id }) };
   if (tlsNode.valid === false) return { problem: RED._('findface-event-in.errors.tls-config-invalid', { tls: tlsNode.name || id }) };
-  const options = tlsNode.addTLSOptions({}) as { key?: string | Buffer; cert?: string | Buffer; ca?: string | Buffer; passphrase?: string; rejectUnauthorized?: boolean };
+  const options = tlsNode.addTLSOptions({}) as {
+    key?: string | Buffer;
+    cert?: string | Buffer;
+    ca?: string | Buffer;
+    passphrase?: string;
+    rejectUnauthorized?: boolean;
+  };
   if (!options.key || !options.cert) return { problem: RED._('findface-event-in.errors.tls-no-cert', { tls: tlsNode.name || id }) };
   return {
-    tls: { key: options.key, cert: options.cert, ca: options.ca, passphrase: options.passphrase, requireClientCert: Boolean(options.ca) && options.rejectUnauthorized !== false },
+    tls: {
+      key: options.key,
+      cert: options.cert,
+      ca: options.ca,
+      passphrase: options.passphrase,
+      requireClientCert: Boolean(options.ca) && options.rejectUnauthorized !== false,
+    },
   };
 }
 
@@ -89,7 +101,8 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
   const ownerKey = routeKey(path);
   if (listen.kind === 'httpNode') {
     const owner = pathOwners.get(ownerKey);
-    if (owner && owner.id !== node.id) return { error: RED._('findface-event-in.errors.path-in-use', { path, node: owner.id, name: owner.name, tab: owner.tab }) };
+    if (owner && owner.id !== node.id)
+      return { error: RED._('findface-event-in.errors.path-in-use', { path, node: owner.id, name: owner.name, tab: owner.tab }) };
     pathOwners.set(ownerKey, ownerOf(ctx));
   }
   const options = {
@@ -101,7 +114,8 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     authenticatedUpstream: listen.kind === 'httpNode' && Boolean((RED.settings as { httpNodeAuth?: unknown }).httpNodeAuth),
   };
   // Read per request: a modified-nodes deploy can change what is wired behind the source.
-  const acknowledgedBehind = () => acknowledgedDownstream((node as unknown as WiredNode).wires, (id) => RED.nodes.getNode(id) as unknown as WiredNode | undefined);
+  const acknowledgedBehind = () =>
+    acknowledgedDownstream((node as unknown as WiredNode).wires, (id) => RED.nodes.getNode(id) as unknown as WiredNode | undefined);
   let warnedEmitted = false;
   const waitForQueue = () => {
     if (config.respond === 'queued') return true;
@@ -155,17 +169,21 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     const accepted: Record<string, number> = { accepted: fresh.length };
     if (fresh.length !== events.length) accepted.duplicates = events.length - fresh.length;
     if (fresh.length && waitForQueue()) {
-      const acks = ackGroup(fresh.map((event) => String(event.id)), config.queuedTimeoutMs, (outcome) => {
-        if (outcome.ok) {
-          answer(res, 200, accepted);
-          noteAccepted();
-        } else {
-          // FindFace sends the batch again on anything but 200: nothing is lost.
-          node.warn(RED._('findface-event-in.errors.not-queued', { error: outcome.error }));
-          answer(res, 503, { error: outcome.error });
-          noteRejected();
-        }
-      });
+      const acks = ackGroup(
+        fresh.map((event) => String(event.id)),
+        config.queuedTimeoutMs,
+        (outcome) => {
+          if (outcome.ok) {
+            answer(res, 200, accepted);
+            noteAccepted();
+          } else {
+            // FindFace sends the batch again on anything but 200: nothing is lost.
+            node.warn(RED._('findface-event-in.errors.not-queued', { error: outcome.error }));
+            answer(res, 503, { error: outcome.error });
+            noteRejected();
+          }
+        },
+      );
       emitEvents(ctx, fresh, 'webhook', (index) => ({ [ACK_PROPERTY]: acks[index] }));
       return;
     }
@@ -194,9 +212,12 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
   return {
     status: () => {
       const port = served.port();
-      if (port && 'error' in port) return { fill: 'red', shape: 'ring', text: RED._('findface-event-in.status.port-failed', { port: port.asked, error: port.error }) };
+      if (port && 'error' in port)
+        return { fill: 'red', shape: 'ring', text: RED._('findface-event-in.status.port-failed', { port: port.asked, error: port.error }) };
       if (port && port.bound === undefined) return { fill: 'grey', shape: 'ring', text: RED._('findface-event-in.status.starting', { port: port.asked }) };
-      let text = port ? RED._('findface-event-in.status.listening-port', { port: port.bound!, path, count: received }) : RED._('findface-event-in.status.listening', { path, count: received });
+      let text = port
+        ? RED._('findface-event-in.status.listening-port', { port: port.bound!, path, count: received })
+        : RED._('findface-event-in.status.listening', { path, count: received });
       if (duplicates) text += ` · ${RED._('findface-event-in.status.duplicates', { count: duplicates })}`;
       if (performance.now() - lastRejectedAt < REJECTION_FADE_MS) {
         return { fill: 'yellow', shape: 'dot', text: `${RED._('findface-event-in.status.rejected', { count: rejected })} · ${text}` };
@@ -250,27 +271,29 @@ function serveOnOwnPort(ctx: SourceContext, listen: OwnPortListen, tls: Listener
       res.destroy();
     });
   const owner = `"${node.name || node.id}" (${node.id})`;
-  const leasing: Promise<RouteLease | undefined> = portListeners.acquire({ port: listen.port, host: listen.host, tls, tlsId: listen.tls }, path, owner, handler).then(
-    (lease) => {
-      state = { asked: listen.port, bound: lease.port };
-      ctx.statusChanged();
-      return lease;
-    },
-    (error: unknown) => {
-      if (stopped) return undefined;
-      const message =
-        error instanceof ListenerError && error.code === 'path-taken'
-          ? RED._('findface-event-in.errors.port-path-taken', { path, port: listen.port, owner: error.owner ?? '' })
-          : error instanceof ListenerError && error.code === 'tls-mismatch'
-            ? RED._('findface-event-in.errors.port-tls-mismatch', { port: listen.port })
-            : RED._('findface-event-in.errors.port-in-use', { port: listen.port, error: (error as Error).message });
-      state = { asked: listen.port, error: message };
-      ctx.statusChanged();
-      // With a message, so that Catch nodes on the tab receive it.
-      node.error(message, { topic: 'listen', payload: { port: listen.port, host: listen.host, path, error: message } });
-      return undefined;
-    },
-  );
+  const leasing: Promise<RouteLease | undefined> = portListeners
+    .acquire({ port: listen.port, host: listen.host, tls, tlsId: listen.tls }, path, owner, handler)
+    .then(
+      (lease) => {
+        state = { asked: listen.port, bound: lease.port };
+        ctx.statusChanged();
+        return lease;
+      },
+      (error: unknown) => {
+        if (stopped) return undefined;
+        const message =
+          error instanceof ListenerError && error.code === 'path-taken'
+            ? RED._('findface-event-in.errors.port-path-taken', { path, port: listen.port, owner: error.owner ?? '' })
+            : error instanceof ListenerError && error.code === 'tls-mismatch'
+              ? RED._('findface-event-in.errors.port-tls-mismatch', { port: listen.port })
+              : RED._('findface-event-in.errors.port-in-use', { port: listen.port, error: (error as Error).message });
+        state = { asked: listen.port, error: message };
+        ctx.statusChanged();
+        // With a message, so that Catch nodes on the tab receive it.
+        node.error(message, { topic: 'listen', payload: { port: listen.port, host: listen.host, path, error: message } });
+        return undefined;
+      },
+    );
   return {
     port: () => state,
     async stop() {

@@ -28,7 +28,15 @@ describe('the source on its own port (real Node-RED)', function () {
   let holder: net.Server | undefined;
 
   const file = (name: string) => path.join(tlsFixtures, name);
-  const tlsConfig = (id: string, ca: boolean) => ({ id, type: 'tls-config', name: `${id} certificate`, cert: file('server.crt'), key: file('server.key'), ca: ca ? file('ca.crt') : '', verifyservercert: true });
+  const tlsConfig = (id: string, ca: boolean) => ({
+    id,
+    type: 'tls-config',
+    name: `${id} certificate`,
+    cert: file('server.crt'),
+    key: file('server.key'),
+    ca: ca ? file('ca.crt') : '',
+    verifyservercert: true,
+  });
   const ownSource = (id: string, port: number, extra: Record<string, unknown> = {}) => ({
     id,
     type: 'findface-event-in',
@@ -49,9 +57,11 @@ describe('the source on its own port (real Node-RED)', function () {
 
   /** The pipeline (source on the plain own port → webhook → receiver), a TLS and a mutual-TLS source, a Catch node for the sources. */
   function flows(extra: unknown[] = []): unknown[] {
-    const pipeline = pipelineFlows({ receiverUrl: receiver.url, source: { listen: 'port', port: plainPort, host: '127.0.0.1', respond: 'auto' }, webhook: { batchSize: 50 } }) as Array<
-      Record<string, unknown>
-    >;
+    const pipeline = pipelineFlows({
+      receiverUrl: receiver.url,
+      source: { listen: 'port', port: plainPort, host: '127.0.0.1', respond: 'auto' },
+      webhook: { batchSize: 50 },
+    }) as Array<Record<string, unknown>>;
     return [
       ...pipeline,
       tlsConfig('tls-server', false),
@@ -81,7 +91,11 @@ describe('the source on its own port (real Node-RED)', function () {
     red = await NodeRedProcess.create({ flows: [], settings: { logging: { console: { level: 'warn', metrics: false, audit: false } } } });
     await red.start();
     await deploy(flows());
-    await waitFor(async () => (await portRequest({ port: plainPort, path: '/findface/events', method: 'GET' }).catch(() => undefined))?.status === 405, 10000, 'the own port');
+    await waitFor(
+      async () => (await portRequest({ port: plainPort, path: '/findface/events', method: 'GET' }).catch(() => undefined))?.status === 405,
+      10000,
+      'the own port',
+    );
   });
   after(async () => {
     await red?.dispose();
@@ -103,7 +117,7 @@ describe('the source on its own port (real Node-RED)', function () {
 
   const events = (...ids: number[]) => JSON.stringify(ids.map((id) => faceEvent(id)));
 
-  it('plain HTTP: events POSTed to the own port reach the receiver; Node-RED\'s port does not serve the path', async () => {
+  it("plain HTTP: events POSTed to the own port reach the receiver; Node-RED's port does not serve the path", async () => {
     const answer = await portRequest({ port: plainPort, path: '/findface/events', body: events(1, 2) });
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body, { accepted: 2 });
@@ -112,7 +126,7 @@ describe('the source on its own port (real Node-RED)', function () {
     assert.equal(onNodeRed.status, 404);
   });
 
-  it('TLS: HTTPS with the tls-config node\'s certificate; plain HTTP gets no answer', async () => {
+  it("TLS: HTTPS with the tls-config node's certificate; plain HTTP gets no answer", async () => {
     const answer = await portRequest({ port: tlsPort, path: '/findface/secure', body: events(11), tls: { ca: tlsFixture('ca.crt'), servername: 'localhost' } });
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body, { accepted: 1 });
@@ -123,7 +137,12 @@ describe('the source on its own port (real Node-RED)', function () {
   it('mutual TLS: refuses a client without a certificate, serves one with a certificate the CA signed', async () => {
     const trust = { ca: tlsFixture('ca.crt') };
     await assert.rejects(portRequest({ port: mutualPort, path: '/findface/mutual', body: events(21), tls: trust }));
-    const answer = await portRequest({ port: mutualPort, path: '/findface/mutual', body: events(22), tls: { ...trust, key: tlsFixture('client.key'), cert: tlsFixture('client.crt') } });
+    const answer = await portRequest({
+      port: mutualPort,
+      path: '/findface/mutual',
+      body: events(22),
+      tls: { ...trust, key: tlsFixture('client.key'), cert: tlsFixture('client.crt') },
+    });
     assert.equal(answer.status, 200);
     await waitFor(() => receiver.deliveredIds.includes('22'), 10000, 'the event sent with a client certificate');
     await sleep(100);
@@ -135,15 +154,27 @@ describe('the source on its own port (real Node-RED)', function () {
     await new Promise<void>((resolve) => holder!.listen(heldPort, '127.0.0.1', resolve));
     const mark = red.log.length;
     await deploy(flows([ownSource('blocked', heldPort)]));
-    await waitFor(() => /source caught .*cannot listen on port \d+.*"source":"blocked"/.test(red.log.slice(mark)), 10000, 'the Catch node to get the port error');
+    await waitFor(
+      () => /source caught .*cannot listen on port \d+.*"source":"blocked"/.test(red.log.slice(mark)),
+      10000,
+      'the Catch node to get the port error',
+    );
     assert.match(red.log.slice(mark), new RegExp(`cannot listen on port ${heldPort}: port ${heldPort} is in use by another program`));
-    await waitFor(async () => (await portRequest({ port: plainPort, path: '/findface/events', body: events(31) }).catch(() => undefined))?.status === 200, 10000, 'the plain port');
+    await waitFor(
+      async () => (await portRequest({ port: plainPort, path: '/findface/events', body: events(31) }).catch(() => undefined))?.status === 200,
+      10000,
+      'the plain port',
+    );
     assert.equal((await fetch(`${red.url}/flows`)).status, 200, 'Node-RED still answers');
     await new Promise<void>((resolve) => holder!.close(() => resolve()));
     holder = undefined;
     // Once the port is free, a deploy opens it.
     await deploy(flows([ownSource('blocked', heldPort)]));
-    await waitFor(async () => (await portRequest({ port: heldPort, path: '/findface/blocked', body: events(32) }).catch(() => undefined))?.status === 200, 10000, 'the freed port');
+    await waitFor(
+      async () => (await portRequest({ port: heldPort, path: '/findface/blocked', body: events(32) }).catch(() => undefined))?.status === 200,
+      10000,
+      'the freed port',
+    );
     await deploy(flows());
     await waitFor(async () => !(await accepting(heldPort)), 10000, 'the port closed with its node removed');
   });
@@ -151,7 +182,13 @@ describe('the source on its own port (real Node-RED)', function () {
   it(`${DEPLOYS} full deploys under load: every event answered 200 is delivered, and the port is free and reopened each time`, async () => {
     receiver.requests.length = 0;
     const loads = Array.from({ length: POSTERS }, (_, i) =>
-      new EventLoad({ url: () => `http://127.0.0.1:${plainPort}/findface/events`, firstId: 1_000_000 + i * 1_000_000, perPost: 2, intervalMs: 10, maxPosts: 20000 }).start(),
+      new EventLoad({
+        url: () => `http://127.0.0.1:${plainPort}/findface/events`,
+        firstId: 1_000_000 + i * 1_000_000,
+        perPost: 2,
+        intervalMs: 10,
+        maxPosts: 20000,
+      }).start(),
     );
     const started = performance.now();
     try {
@@ -166,7 +203,11 @@ describe('the source on its own port (real Node-RED)', function () {
     const seconds = (performance.now() - started) / 1000;
     const acked = loads.flatMap((load) => load.acked);
     const acknowledged = new Set(acked);
-    await waitFor(() => receiver.deliveredIds.filter((id) => acknowledged.has(Number(id))).length >= acknowledged.size, 30000, 'every acknowledged event at the receiver');
+    await waitFor(
+      () => receiver.deliveredIds.filter((id) => acknowledged.has(Number(id))).length >= acknowledged.size,
+      30000,
+      'every acknowledged event at the receiver',
+    );
     const report = deliveryReport(receiver.deliveredIds, acked);
     const posts = loads.reduce((sum, load) => sum + load.posts, 0);
     const refused: Record<string, number> = {};
@@ -177,6 +218,9 @@ describe('the source on its own port (real Node-RED)', function () {
     );
     assert.ok(acked.length > DEPLOYS * 50, `only ${acked.length} events answered 200`);
     assert.deepEqual(report.missing, []);
-    assert.deepEqual(red.errorLines().filter((line) => !/source caught|cannot listen/.test(line)), []);
+    assert.deepEqual(
+      red.errorLines().filter((line) => !/source caught|cannot listen/.test(line)),
+      [],
+    );
   });
 });

@@ -6,7 +6,21 @@
 // serves its port.
 import assert from 'assert/strict';
 import type { Page } from 'playwright-core';
-import { closeWithCancel, closeWithDone, deployFromEditor, editorSession, EditorSession, fillAndLeave, hasInputError, helpSection, importNodes, nodeView, openEditDialog, removeNode, workspaceLabel } from './support/editor';
+import {
+  closeWithCancel,
+  closeWithDone,
+  deployFromEditor,
+  editorSession,
+  EditorSession,
+  fillAndLeave,
+  hasInputError,
+  helpSection,
+  importNodes,
+  nodeView,
+  openEditDialog,
+  removeNode,
+  workspaceLabel,
+} from './support/editor';
 import { freePort, portRequest } from '../support/port-client';
 import { waitFor } from '../support/wait';
 
@@ -42,7 +56,18 @@ describe('editor: the face event source on its own port', function () {
     page = await session.editorPage();
     port = await freePort();
     [id, tlsId] = await importNodes(page, [
-      { id: 'src', type: TYPE, mode: 'webhook', path: '/findface/own-port', maxBodyMb: 10, respond: 'auto', queuedTimeoutS: 10, dedupWindowS: 0, toleranceS: 300, inputs: 0 },
+      {
+        id: 'src',
+        type: TYPE,
+        mode: 'webhook',
+        path: '/findface/own-port',
+        maxBodyMb: 10,
+        respond: 'auto',
+        queuedTimeoutS: 10,
+        dedupWindowS: 0,
+        toleranceS: 300,
+        inputs: 0,
+      },
       { id: 'door-tls', type: 'tls-config', name: 'door tls', cert: '', key: '', ca: '', verifyservercert: true },
     ]);
   });
@@ -102,7 +127,7 @@ describe('editor: the face event source on its own port', function () {
     assert.equal(await workspaceLabel(page, id), `[post] :${port}/findface/own-port`);
   });
 
-  it('shows the URL with the node\'s port, https with a TLS configuration', async () => {
+  it("shows the URL with the node's port, https with a TLS configuration", async () => {
     await openEditDialog(page, id);
     const url = page.locator('#findface-event-in-url');
     assert.equal(await url.innerText(), `http://<node-red-host>:${port}/findface/own-port`);
@@ -121,14 +146,18 @@ describe('editor: the face event source on its own port', function () {
     assert.match(details, /mutual TLS/);
   });
 
-  it('deploys and serves the node\'s own port, not Node-RED\'s', async () => {
+  it("deploys and serves the node's own port, not Node-RED's", async () => {
     const mark = session.logMark();
     await deployFromEditor(session);
     const body = JSON.stringify([{ id: '1', camera: 2 }]);
-    const answer = await waitFor(async () => {
-      const response = await portRequest({ port, path: '/findface/own-port', body }).catch(() => undefined);
-      return response?.status === 200 ? response : undefined;
-    }, 10000, 'the own port to serve the path');
+    const answer = await waitFor(
+      async () => {
+        const response = await portRequest({ port, path: '/findface/own-port', body }).catch(() => undefined);
+        return response?.status === 200 ? response : undefined;
+      },
+      10000,
+      'the own port to serve the path',
+    );
     assert.deepEqual(answer.body, { accepted: 1 });
     const onNodeRed = await fetch(`${session.nodeRed.url}/findface/own-port`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
     assert.equal(onNodeRed.status, 404);

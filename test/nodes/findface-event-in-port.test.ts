@@ -50,7 +50,12 @@ describe('findface-event-in on its own port', function () {
     wires: [['out']],
     ...extra,
   });
-  const flow = (extra: Record<string, unknown> = {}, more: unknown[] = []) => [{ id: 'tab', type: 'tab' }, source(extra), { id: 'out', z: 'tab', type: 'helper' }, ...more];
+  const flow = (extra: Record<string, unknown> = {}, more: unknown[] = []) => [
+    { id: 'tab', type: 'tab' },
+    source(extra),
+    { id: 'out', z: 'tab', type: 'helper' },
+    ...more,
+  ];
 
   function collect(id = 'out'): Received[] {
     const received: Received[] = [];
@@ -110,7 +115,15 @@ describe('findface-event-in on its own port', function () {
     assert.equal(elsewhere.status, 404);
     assert.deepEqual(elsewhere.body, { error: 'no webhook at this path' });
     // Not on Node-RED's httpNode.
-    assert.equal((await request(httpNode).post(PATH).set('Content-Type', 'application/json').send(JSON.stringify([seedEvent]))).status, 404);
+    assert.equal(
+      (
+        await request(httpNode)
+          .post(PATH)
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify([seedEvent]))
+      ).status,
+      404,
+    );
     await sleep(30);
     assert.equal(received.length, 3);
   }).timeout(20000);
@@ -134,11 +147,14 @@ describe('findface-event-in on its own port', function () {
     assert.equal(wrong.headers['www-authenticate'], 'Bearer');
     // A 100 MB body announced without the secret is answered at once, before a byte of it is sent.
     const refused = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: PATH, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': String(100 * 1024 * 1024) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, path: PATH, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': String(100 * 1024 * 1024) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
       req.on('error', reject);
       req.flushHeaders();
     });
@@ -251,7 +267,10 @@ describe('findface-event-in on its own port', function () {
       assert.ok(Date.now() - started < 2000, `closed in ${Date.now() - started} ms`);
       assert.equal(await accepting(port), false);
       await helper.load(eventIn, flow({ path: '/findface/other' }));
-      await waitFor(async () => (await portRequest({ port, path: '/findface/other', body: JSON.stringify([seedEvent]) }).catch(() => undefined))?.status === 200, 5000);
+      await waitFor(
+        async () => (await portRequest({ port, path: '/findface/other', body: JSON.stringify([seedEvent]) }).catch(() => undefined))?.status === 200,
+        5000,
+      );
       assert.equal((await post([seedEvent])).status, 404);
     } finally {
       agent.destroy();
@@ -259,14 +278,19 @@ describe('findface-event-in on its own port', function () {
   });
 
   it('refuses a tls id that is no tls-config node, and a pattern path, as configuration errors', async () => {
-    await helper.load(eventIn, [
-      { id: 'tab', type: 'tab' },
-      source({ tls: 'missing-tls' }),
-      source({ id: 'in2', path: '/cam/:id' }),
-    ]);
-    const errors = helper.log().args.filter((args: any[]) => args[0]?.level === 20).map((args: any[]) => `${args[0].id} ${args[0].msg}`);
-    assert.ok(errors.some((e: string) => /^in .*no-tls-config/.test(e)), JSON.stringify(errors));
-    assert.ok(errors.some((e: string) => /^in2 .*port-path-pattern/.test(e)), JSON.stringify(errors));
+    await helper.load(eventIn, [{ id: 'tab', type: 'tab' }, source({ tls: 'missing-tls' }), source({ id: 'in2', path: '/cam/:id' })]);
+    const errors = helper
+      .log()
+      .args.filter((args: any[]) => args[0]?.level === 20)
+      .map((args: any[]) => `${args[0].id} ${args[0].msg}`);
+    assert.ok(
+      errors.some((e: string) => /^in .*no-tls-config/.test(e)),
+      JSON.stringify(errors),
+    );
+    assert.ok(
+      errors.some((e: string) => /^in2 .*port-path-pattern/.test(e)),
+      JSON.stringify(errors),
+    );
     assert.equal(await accepting(port), false);
   });
 
@@ -297,8 +321,14 @@ describe('findface-event-in on its own port', function () {
 
     it('a tls-config without certificate and key is a configuration error', async () => {
       await helper.load([eventIn, tlsNode], [...flow({ tls: 'tlsconf' }), tlsConfig], { tlsconf: { cadata: tlsFixture('ca.crt') } });
-      const errors = helper.log().args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === 'in').map((args: any[]) => String(args[0].msg));
-      assert.ok(errors.some((e: string) => /tls-no-cert/.test(e)), JSON.stringify(errors));
+      const errors = helper
+        .log()
+        .args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === 'in')
+        .map((args: any[]) => String(args[0].msg));
+      assert.ok(
+        errors.some((e: string) => /tls-no-cert/.test(e)),
+        JSON.stringify(errors),
+      );
     });
   });
 });

@@ -38,7 +38,16 @@ export function portRequest(options: PortRequest): Promise<PortAnswer> {
     const transport = options.tls ? https : http;
     const headers = { 'Content-Type': 'application/json', ...options.headers };
     const req = transport.request(
-      { host: '127.0.0.1', port: options.port, path: options.path, method: options.method ?? 'POST', headers, agent: options.agent, timeout: options.timeoutMs ?? 5000, ...options.tls },
+      {
+        host: '127.0.0.1',
+        port: options.port,
+        path: options.path,
+        method: options.method ?? 'POST',
+        headers,
+        agent: options.agent,
+        timeout: options.timeoutMs ?? 5000,
+        ...options.tls,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

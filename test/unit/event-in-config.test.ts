@@ -13,11 +13,24 @@ describe('event-in config', () => {
   it('parses webhook mode with its defaults; the mode defaults to webhook', () => {
     assert.deepEqual(parseEventInConfig({ path: 'findface/events' }), {
       ok: true,
-      value: { cardsFrom: undefined, mode: 'webhook', path: '/findface/events', maxBodyBytes: 10 * 1024 * 1024, dedupWindowMs: 0, toleranceS: 300, respond: 'auto', queuedTimeoutMs: 10000, listen: { kind: 'httpNode' } },
+      value: {
+        cardsFrom: undefined,
+        mode: 'webhook',
+        path: '/findface/events',
+        maxBodyBytes: 10 * 1024 * 1024,
+        dedupWindowMs: 0,
+        toleranceS: 300,
+        respond: 'auto',
+        queuedTimeoutMs: 10000,
+        listen: { kind: 'httpNode' },
+      },
     });
     const queued = parseEventInConfig({ mode: 'webhook', path: '/a', respond: 'queued', queuedTimeoutS: '2', dedupWindowS: '30', maxBodyMb: '0.5' });
     assert.ok(queued.ok && queued.value.mode === 'webhook');
-    assert.deepEqual([queued.value.respond, queued.value.queuedTimeoutMs, queued.value.dedupWindowMs, queued.value.maxBodyBytes], ['queued', 2000, 30000, 512 * 1024]);
+    assert.deepEqual(
+      [queued.value.respond, queued.value.queuedTimeoutMs, queued.value.dedupWindowMs, queued.value.maxBodyBytes],
+      ['queued', 2000, 30000, 512 * 1024],
+    );
   });
 
   it('reports webhook mode problems as codes', () => {
@@ -42,7 +55,12 @@ describe('event-in config', () => {
     assert.deepEqual(listenOf({ listen: 'port', port: '8443' }), { kind: 'port', port: 8443, host: '', tls: undefined });
     assert.deepEqual(listenOf({ listen: 'port', port: 9000, host: ' 127.0.0.1 ', tls: 'tls1' }), { kind: 'port', port: 9000, host: '127.0.0.1', tls: 'tls1' });
     assert.deepEqual(listenOf({ listen: 'port', port: 0, host: '[::1]', tls: '' }), { kind: 'port', port: 0, host: '::1', tls: undefined });
-    assert.deepEqual(listenOf({ listen: 'port', port: 80, host: 'gateway.local', tls: '_ADD_' }), { kind: 'port', port: 80, host: 'gateway.local', tls: undefined });
+    assert.deepEqual(listenOf({ listen: 'port', port: 80, host: 'gateway.local', tls: '_ADD_' }), {
+      kind: 'port',
+      port: 80,
+      host: 'gateway.local',
+      tls: undefined,
+    });
   });
 
   it('reports own-port problems as codes', () => {
@@ -61,7 +79,17 @@ describe('event-in config', () => {
     const parsed = parseEventInConfig({ ...simulate, seed: '42', autostart: false });
     assert.deepEqual(parsed, {
       ok: true,
-      value: { mode: 'simulate', cameras: { 1: 1, 2: 1 }, dossiers: [1, 2], matchedRatio: 0.3, shape: 'ffs3', rate: 2, seed: 42, autostart: false, simulation: 'steady' },
+      value: {
+        mode: 'simulate',
+        cameras: { 1: 1, 2: 1 },
+        dossiers: [1, 2],
+        matchedRatio: 0.3,
+        shape: 'ffs3',
+        rate: 2,
+        seed: 42,
+        autostart: false,
+        simulation: 'steady',
+      },
     });
     const single = parseEventInConfig({ ...simulate, dossiers: 7, seed: '' });
     assert.ok(single.ok && single.value.mode === 'simulate');

@@ -145,7 +145,12 @@ describe('port listeners (listen: "port")', () => {
     const a = await listeners.acquire({ port: 0, host: '127.0.0.1' }, '/x', 'node a', answer('a'));
     leases.push(a);
     await assert.rejects(
-      listeners.acquire({ port: a.port, host: '127.0.0.1', tlsId: 'tls1', tls: { key: read('server.key'), cert: read('server.crt') } }, '/y', 'node b', answer('b')),
+      listeners.acquire(
+        { port: a.port, host: '127.0.0.1', tlsId: 'tls1', tls: { key: read('server.key'), cert: read('server.crt') } },
+        '/y',
+        'node b',
+        answer('b'),
+      ),
       (error: ListenerError) => error.code === 'tls-mismatch',
     );
   });
@@ -164,7 +169,12 @@ describe('port listeners (listen: "port")', () => {
     }
 
     it('serves HTTPS with the given certificate', async () => {
-      const a = await listeners.acquire({ port: 0, host: '127.0.0.1', tlsId: 'tls1', tls: { key: read('server.key'), cert: read('server.crt') } }, '/x', 'node a', answer('secure'));
+      const a = await listeners.acquire(
+        { port: 0, host: '127.0.0.1', tlsId: 'tls1', tls: { key: read('server.key'), cert: read('server.crt') } },
+        '/x',
+        'node a',
+        answer('secure'),
+      );
       leases.push(a);
       assert.deepEqual(await tlsGet(a.port), { status: 200, body: 'secure' });
       await assert.rejects(get(a.port, '/x'), 'plain HTTP gets no answer');

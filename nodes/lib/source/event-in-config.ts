@@ -255,7 +255,8 @@ export function parseSimulateMode(props: EventInProperties): Result<SimulateMode
   const rate = parseRate(props.rate);
   if (!rate.ok) return rate;
   const seed = isBlank(props.seed) ? undefined : Number(props.seed);
-  if (seed !== undefined && (typeof props.seed === 'boolean' || !Number.isSafeInteger(seed))) return parseProblem('bad-seed', { value: shownValue(props.seed) });
+  if (seed !== undefined && (typeof props.seed === 'boolean' || !Number.isSafeInteger(seed)))
+    return parseProblem('bad-seed', { value: shownValue(props.seed) });
   const simulation = isBlank(props.simulation) ? 'steady' : props.simulation;
   if (simulation !== 'steady' && simulation !== 'walk-up') return parseProblem('bad-simulation', { value: shownValue(props.simulation) });
   return parsedValue({
@@ -281,7 +282,15 @@ export function parsePollMode(props: EventInProperties): Result<PollModeConfig> 
   const intervalS = numberOf(props.pollIntervalS, 5);
   if (!(intervalS >= 0.1)) return parseProblem('bad-interval', { value: shownValue(props.pollIntervalS) });
   const startAt = props.startAt === 'beginning' ? 'beginning' : 'now';
-  const config: PollModeConfig = { ...cardSource(props), mode: 'poll', server: props.server, intervalMs: intervalS * 1000, filters: filters.value.query, selection: filters.value, startAt };
+  const config: PollModeConfig = {
+    ...cardSource(props),
+    mode: 'poll',
+    server: props.server,
+    intervalMs: intervalS * 1000,
+    filters: filters.value.query,
+    selection: filters.value,
+    startAt,
+  };
   // Whatever else the poller refuses (its own rules on FindFace's query parameters).
   const pollerIssue = pollerOptionsProblem({ intervalMs: config.intervalMs, filters: config.filters, startAt });
   if (pollerIssue) return parseProblem('bad-filters', { error: pollerIssue });
