@@ -28,14 +28,11 @@ const TLS_DIR = path.join(__dirname, '..', 'test', 'fixtures', 'tls');
 
 function load(url: string, body: string, duration = Math.max(1, Math.round(DURATION_S / ROUNDS))): Promise<number> {
   return new Promise((resolve, reject) => {
-    autocannon(
-      { url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration },
-      (error, result) => {
-        if (error) return reject(error);
-        if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
-        resolve(result.requests.average);
-      },
-    );
+    autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration }, (error, result) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
+      resolve(result.requests.average);
+    });
   });
 }
 
@@ -63,7 +60,15 @@ export function ownPortFlows(port: number, tlsPort: number) {
     sink('on-port'),
     source('on-tls-port', { listen: 'port', port: tlsPort, host: '127.0.0.1', tls: 'bench-tls' }),
     sink('on-tls-port'),
-    { id: 'bench-tls', type: 'tls-config', name: 'bench certificate', cert: path.join(TLS_DIR, 'server.crt'), key: path.join(TLS_DIR, 'server.key'), ca: '', verifyservercert: false },
+    {
+      id: 'bench-tls',
+      type: 'tls-config',
+      name: 'bench certificate',
+      cert: path.join(TLS_DIR, 'server.crt'),
+      key: path.join(TLS_DIR, 'server.key'),
+      ca: '',
+      verifyservercert: false,
+    },
   ];
 }
 

@@ -12,13 +12,7 @@ import { findFaceServer } from '../shell/config-node';
 import { userDir } from '../shell/settings';
 import { emitEvents, SourceContext, SourceMode, SourceModeFailure } from './source-mode';
 
-const FILLS: Partial<Record<PollerStatus['state'], NodeStatus['fill']>> = {
-  waiting: 'green',
-  polling: 'blue',
-  backoff: 'yellow',
-  idle: 'grey',
-  stopped: 'grey',
-};
+const FILLS: Partial<Record<PollerStatus['state'], NodeStatus['fill']>> = { waiting: 'green', polling: 'blue', backoff: 'yellow', idle: 'grey', stopped: 'grey' };
 
 export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode | SourceModeFailure {
   const { RED, node } = ctx;
