@@ -1,6 +1,7 @@
 // Door-control latency: one face event at a time through a real Node-RED,
 //   ours: findface-event-in (webhook) → findface-filter → findface-webhook
 //         (batch 100, linger 0, durable queue) → receiver
+//   port: the same, with the source on a port of its own (listen: "port")
 //   core: http in (+ http response) → switch → http request → receiver
 // and, as the baseline, the same POST sent directly to the receiver. The
 // latency of an event is the time from the start of the POST to the source
@@ -14,7 +15,7 @@
 import http from 'http';
 import os from 'os';
 import net from 'net';
-import { NodeRedProcess } from '../test/support/node-red-process';
+import { freePort, NodeRedProcess } from '../test/support/node-red-process';
 import { seedEvent } from '../test/fixtures/events';
 import { sleep } from '../test/support/wait';
 import { percentile, post, round, within, runStandalone } from './support/common';
@@ -28,8 +29,8 @@ const GAP_MS = 5;
 const EVENT_TIMEOUT_MS = 5000;
 const LOG_LEVEL = process.env.BENCH_LATENCY_LOG === 'warn' ? 'warn' : 'info';
 
-type Path = 'bare' | 'ours' | 'core';
-const PATHS: Path[] = ['bare', 'ours', 'core'];
+type Path = 'bare' | 'ours' | 'port' | 'core';
+const PATHS: Path[] = ['bare', 'ours', 'port', 'core'];
 
 /** Receives POSTs on /bare, /ours, /core; notes when each body is complete. */
 class TimingReceiver {
@@ -82,12 +83,15 @@ class TimingReceiver {
   }
 }
 
-export function flows(receiver: TimingReceiver) {
+export function flows(receiver: TimingReceiver, ownPort: number) {
   return [
     { id: 'tab', type: 'tab', label: 'latency' },
     { id: 'ours-in', type: 'findface-event-in', z: 'tab', name: '', mode: 'webhook', path: '/lat/ours', maxBodyMb: 10, wires: [['ours-filter']] },
     { id: 'ours-filter', type: 'findface-filter', z: 'tab', name: '', filters: '{"camera_in": [2]}', cameraGroups: '{}', outputs: 1, wires: [['ours-hook']] },
     webhookNode('ours-hook', receiver.url('ours'), { title: 'door' }),
+    { id: 'port-in', type: 'findface-event-in', z: 'tab', name: '', mode: 'webhook', path: '/lat/port', maxBodyMb: 10, listen: 'port', port: ownPort, host: '127.0.0.1', wires: [['port-filter']] },
+    { id: 'port-filter', type: 'findface-filter', z: 'tab', name: '', filters: '{"camera_in": [2]}', cameraGroups: '{}', outputs: 1, wires: [['port-hook']] },
+    webhookNode('port-hook', receiver.url('port'), { title: 'door on its own port' }),
     { id: 'core-in', type: 'http in', z: 'tab', name: '', url: '/lat/core', method: 'post', upload: false, swaggerDoc: '', wires: [['core-answer', 'core-switch']] },
     { id: 'core-answer', type: 'http response', z: 'tab', name: '', statusCode: '200', headers: {}, wires: [] },
     {
@@ -132,8 +136,9 @@ export interface LatencyOptions {
 export async function run(options: LatencyOptions = {}) {
   const receiver = new TimingReceiver();
   await receiver.listen();
+  const ownPort = await freePort();
   const red = await NodeRedProcess.create({
-    flows: placed(flows(receiver)),
+    flows: placed(flows(receiver, ownPort)),
     settings: LOG_LEVEL === 'warn' ? { logging: WARN_LOGGING } : {},
     execArgv: options.execArgv,
   });
@@ -141,9 +146,10 @@ export async function run(options: LatencyOptions = {}) {
   const targets: Record<Path, string> = {
     bare: receiver.url('bare'),
     ours: `${red.url}/lat/ours`,
+    port: `http://127.0.0.1:${ownPort}/lat/port`,
     core: `${red.url}/lat/core`,
   };
-  const samples: Record<Path, number[]> = { bare: [], ours: [], core: [] };
+  const samples: Record<Path, number[]> = { bare: [], ours: [], port: [], core: [] };
   let sequence = 0;
 
   /** One event through `path`: ms from the start of the POST until the receiver has it. */
@@ -188,6 +194,11 @@ export async function run(options: LatencyOptions = {}) {
       oursAddedP50Ms: added('ours', 50),
       oursAddedP99Ms: added('ours', 99),
       oursAddedMaxMs: added('ours', 100),
+      ownPortP50Ms: round(percentile(samples.port, 50), 3),
+      ownPortP99Ms: round(percentile(samples.port, 99), 3),
+      ownPortAddedP50Ms: added('port', 50),
+      ownPortAddedP99Ms: added('port', 99),
+      ownPortAddedMaxMs: added('port', 100),
       coreAddedP50Ms: added('core', 50),
       coreAddedP99Ms: added('core', 99),
       coreAddedMaxMs: added('core', 100),

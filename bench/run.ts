@@ -6,7 +6,7 @@
 //
 //   node bench/run.js [section ...] [--profile]
 //
-// Sections (all by default, in this order): ingest, ceiling, filter, sender,
+// Sections (all by default, in this order): ingest, ceiling, own-port, filter, sender,
 // harness, latency, backlog, door, door-latency, door-load; `queue` (the durable queue alone, bench/queue.ts)
 // only when named. --profile runs every Node-RED process under `node --cpu-prof`
 // (profiles and a summary of the hottest functions in bench/results/profiles/
@@ -58,6 +58,7 @@ const MIN_SECTION_S = 30;
 const SECTIONS: Section[] = [
   { name: 'ingest', limitS: 150, run: () => require('./ingest').run() },
   { name: 'ceiling', limitS: 120, run: () => require('./support/ingest-ceiling').run() },
+  { name: 'own-port', limitS: 150, run: () => require('./own-port').run() },
   { name: 'filter', limitS: 90, run: () => require('./filter').run() },
   { name: 'sender', limitS: 180, run: () => require('./sender').run() },
   { name: 'harness', limitS: 90, run: () => require('./support/sender-harness').run() },
@@ -69,7 +70,7 @@ const SECTIONS: Section[] = [
   { name: 'door-latency', limitS: 150, run: () => require('./access').run(['latency']) },
   { name: 'door-load', limitS: 120, run: () => require('./access').run(['load']) },
 ];
-const DEFAULT_SECTIONS = ['ingest', 'ceiling', 'filter', 'sender', 'harness', 'inflight', 'latency', 'backlog', 'door', 'door-latency', 'door-load'];
+const DEFAULT_SECTIONS = ['ingest', 'ceiling', 'own-port', 'filter', 'sender', 'harness', 'inflight', 'latency', 'backlog', 'door', 'door-latency', 'door-load'];
 
 const num = (figures: Figures | undefined, key: string): number | null => {
   const value = figures?.[key];
@@ -114,6 +115,22 @@ function rows(results: Record<string, SectionResult>): Row[] {
     add({ area: 'ingest ceiling', measure: 'source, 1 event/POST', baselineName: 'bare http server (own process)', baseline: bare, ours, unit: 'events/s', ratio: ratioBare, target: '≥ 0.4×', met: atLeast(ratioBare, 0.4) });
     const ours100 = num(c, 'ours100PerPostEventsPerS');
     add({ area: 'ingest ceiling', measure: 'source, 100 events/POST', baselineName: 'bare http server (own process), same POSTs', baseline: num(c, 'bareChildProcess100PerPostEventsPerS'), ours: ours100, unit: 'events/s', target: '≥ 200,000 events/s', met: atLeast(ours100, 200000) });
+  }
+  if (results['own-port']) {
+    const o = f('own-port');
+    const ours = num(o, 'ownPortEventsPerS');
+    const core = num(o, 'coreFlowEventsPerS');
+    const bare = num(o, 'bareChildProcessRequestsPerS');
+    const ratioCore = ratioOf(ours, core);
+    add({ area: 'own port', measure: 'source on its own port, 1 event/POST', baselineName: 'core http in→http response', baseline: core, ours, unit: 'events/s', ratio: ratioCore, target: '≥ 3×', met: atLeast(ratioCore, 3) });
+    const ratioBare = ratioOf(ours, bare);
+    add({ area: 'own port', measure: 'source on its own port, 1 event/POST', baselineName: 'bare http server (own process)', baseline: bare, ours, unit: 'events/s', ratio: ratioBare, target: '≥ 0.4×', met: atLeast(ratioBare, 0.4) });
+    add({ area: 'own port', measure: 'source on its own port, 1 event/POST', baselineName: 'same source on RED.httpNode', baseline: num(o, 'httpNodeEventsPerS'), ours, unit: 'events/s', target: '(info)', met: null });
+    const ours100 = num(o, 'ownPort100PerPostEventsPerS');
+    add({ area: 'own port', measure: 'source on its own port, 100 events/POST', baselineName: 'bare http server (own process), same POSTs', baseline: num(o, 'bareChildProcess100PerPostEventsPerS'), ours: ours100, unit: 'events/s', target: '≥ 200,000 events/s', met: atLeast(ours100, 200000) });
+    const tls = num(o, 'ownPortTlsEventsPerS');
+    const coreTls = num(o, 'coreFlowOverNodeRedTlsEventsPerS');
+    add({ area: 'own port', measure: 'source on its own port over TLS (tls-config), 1 event/POST', baselineName: 'core http in→http response over Node-RED’s https', baseline: coreTls, ours: tls, unit: 'events/s', target: '(info)', met: null });
   }
   if (results.filter) {
     const fl = f('filter');
@@ -165,6 +182,11 @@ function rows(results: Record<string, SectionResult>): Row[] {
     const ours99 = num(l, 'oursAddedP99Ms');
     add({ area: 'latency', measure: 'source→filter→webhook, added p99', baselineName: 'core http in→switch→http request', baseline: num(l, 'coreAddedP99Ms'), ours: ours99, unit: 'ms', target: '≤ 5 ms', met: atMost(ours99, 5) });
     add({ area: 'latency', measure: 'source→filter→webhook, added p50', baselineName: 'core http in→switch→http request', baseline: num(l, 'coreAddedP50Ms'), ours: num(l, 'oursAddedP50Ms'), unit: 'ms', target: '(info)', met: null });
+    const port99 = num(l, 'ownPortAddedP99Ms');
+    if (port99 !== null) {
+      add({ area: 'latency', measure: 'same, source on its own port, added p99', baselineName: 'core http in→switch→http request', baseline: num(l, 'coreAddedP99Ms'), ours: port99, unit: 'ms', target: '≤ 5 ms', met: atMost(port99, 5) });
+      add({ area: 'latency', measure: 'same, source on its own port, added p50', baselineName: 'core http in→switch→http request', baseline: num(l, 'coreAddedP50Ms'), ours: num(l, 'ownPortAddedP50Ms'), unit: 'ms', target: '(info)', met: null });
+    }
   }
   if (results.backlog) {
     const b = f('backlog');

@@ -1,16 +1,21 @@
-// Webhook mode: FindFace posts events to a route on Node-RED's httpNode. The
-// request checks live in lib/source/webhook-intake.ts; this module serves the
-// route, answers, drops repeats, and keeps the path to one node.
+// Webhook mode: FindFace posts events to a route on Node-RED's httpNode, or
+// on a port of the node's own (`listen: "port"`, lib/source/port-listener.ts:
+// Node's own http/https server, past Node-RED's express stack). One intake
+// serves both: the request checks live in lib/source/webhook-intake.ts; this
+// module serves the route, answers, drops repeats, and keeps the path to one
+// node.
+import type { IncomingMessage, ServerResponse } from 'http';
 import type { NextFunction, Request, Response } from 'express';
-import type { Node } from 'node-red';
+import type { Node, NodeAPI } from 'node-red';
 import { ACK_PROPERTY, ackGroup, acknowledgedDownstream, WiredNode } from '../lib/event/acknowledgement';
 import type { FaceEvent } from '../lib/event/event';
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
 import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
-import { IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
+import { IntakeRequest, IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
 import { RejectionFade } from '../lib/source/rejection-fade';
-import type { WebhookModeConfig } from '../lib/source/event-in-config';
+import type { OwnPortListen, WebhookModeConfig } from '../lib/source/event-in-config';
+import { ListenerError, ListenerTls, PortListeners, RouteLease } from '../lib/source/port-listener';
 import { removeRoute } from '../shell/http-routes';
 import { httpNodeRoot } from '../shell/settings';
 import { emitEvents, SourceContext, SourceMode, SourceModeFailure } from './source-mode';
@@ -30,6 +35,9 @@ interface PathOwner {
 /** Webhook paths in use on httpNode (by route key: express ignores case), so a second node cannot silently shadow the first. */
 const pathOwners = new Map<string, PathOwner>();
 
+/** The own-port listeners of this runtime: nodes on one address share one. */
+const portListeners = new PortListeners();
+
 /** A flood of bad requests must not flood the log: one line a second at most. */
 const WARN_INTERVAL_MS = 1000;
 
@@ -39,23 +47,74 @@ function ownerOf(ctx: SourceContext): PathOwner {
   return { id: ctx.node.id, name: ctx.node.name || ctx.node.id, tab: typeof tab === 'string' && tab ? tab : (ctx.node.z ?? '') };
 }
 
+/** A JSON answer, written the same way on httpNode (an express response is a ServerResponse) and on the own port. */
+function answer(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+interface TlsConfigNode {
+  valid?: boolean;
+  addTLSOptions?(options: Record<string, unknown>): Record<string, unknown>;
+}
+
+/**
+ * The listener's TLS from a core tls-config node, as the core nodes take it
+ * (`addTLSOptions`). A CA with "verify" ticked asks every client for a
+ * certificate that CA signed (mutual TLS); without a CA, no client certificate.
+ */
+function tlsOf(RED: NodeAPI, id: string): { tls: ListenerTls } | { problem: string } {
+  const tlsNode = RED.nodes.getNode(id) as (Node & TlsConfigNode) | null;
+  if (!tlsNode || typeof tlsNode.addTLSOptions !== 'function') return { problem: RED._('findface-event-in.errors.no-tls-config', { tls: id }) };
+  if (tlsNode.valid === false) return { problem: RED._('findface-event-in.errors.tls-config-invalid', { tls: tlsNode.name || id }) };
+  const options = tlsNode.addTLSOptions({}) as {
+    key?: string | Buffer;
+    cert?: string | Buffer;
+    ca?: string | Buffer;
+    passphrase?: string;
+    rejectUnauthorized?: boolean;
+  };
+  if (!options.key || !options.cert) return { problem: RED._('findface-event-in.errors.tls-no-cert', { tls: tlsNode.name || id }) };
+  return {
+    tls: {
+      key: options.key,
+      cert: options.cert,
+      ca: options.ca,
+      passphrase: options.passphrase,
+      requireClientCert: Boolean(options.ca) && options.rejectUnauthorized !== false,
+    },
+  };
+}
+
 export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials> }, config: WebhookModeConfig): SourceMode | SourceModeFailure {
   const { RED, node } = ctx;
   const path = config.path;
+  const listen = config.listen;
+  let tls: ListenerTls | undefined;
+  if (listen.kind === 'port' && listen.tls) {
+    const fromConfig = tlsOf(RED, listen.tls);
+    if ('problem' in fromConfig) return { error: fromConfig.problem };
+    tls = fromConfig.tls;
+  }
   const ownerKey = routeKey(path);
-  const owner = pathOwners.get(ownerKey);
-  if (owner && owner.id !== node.id) return { error: RED._('findface-event-in.errors.path-in-use', { path, node: owner.id, name: owner.name, tab: owner.tab }) };
-  pathOwners.set(ownerKey, ownerOf(ctx));
+  if (listen.kind === 'httpNode') {
+    const owner = pathOwners.get(ownerKey);
+    if (owner && owner.id !== node.id)
+      return { error: RED._('findface-event-in.errors.path-in-use', { path, node: owner.id, name: owner.name, tab: owner.tab }) };
+    pathOwners.set(ownerKey, ownerOf(ctx));
+  }
   const options = {
     secret: node.credentials?.secret || undefined,
     signingSecrets: parseSecrets(node.credentials?.signingSecrets),
     toleranceS: config.toleranceS,
     maxBodyBytes: config.maxBodyBytes,
-    // Node-RED's own authentication of httpNode routes runs before this node's handler.
-    authenticatedUpstream: Boolean((RED.settings as { httpNodeAuth?: unknown }).httpNodeAuth),
+    // Node-RED's own authentication of httpNode routes runs before this node's handler (never on the own port).
+    authenticatedUpstream: listen.kind === 'httpNode' && Boolean((RED.settings as { httpNodeAuth?: unknown }).httpNodeAuth),
   };
   // Read per request: a modified-nodes deploy can change what is wired behind the source.
-  const acknowledgedBehind = () => acknowledgedDownstream((node as unknown as WiredNode).wires, (id) => RED.nodes.getNode(id) as unknown as WiredNode | undefined);
+  const acknowledgedBehind = () =>
+    acknowledgedDownstream((node as unknown as WiredNode).wires, (id) => RED.nodes.getNode(id) as unknown as WiredNode | undefined);
   let warnedEmitted = false;
   const waitForQueue = () => {
     if (config.respond === 'queued') return true;
@@ -80,7 +139,7 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
   };
   const noteAccepted = () => ctx.statusChanged();
 
-  const warnRejected = (result: Exclude<IntakeResult, { status: 200 }>, req: Request) => {
+  const warnRejected = (result: Exclude<IntakeResult, { status: 200 }>, req: IncomingMessage & { ip?: string }) => {
     noteRejected();
     const now = performance.now();
     if (now - lastWarnAt < WARN_INTERVAL_MS) {
@@ -90,60 +149,69 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     const held = warningsHeld ? ` (${RED._('findface-event-in.log.more-rejected', { count: warningsHeld })})` : '';
     warningsHeld = 0;
     lastWarnAt = now;
-    node.warn(RED._('findface-event-in.errors.rejected', { status: result.status, ip: req.ip ?? '', error: result.error }) + held);
+    const ip = req.ip ?? req.socket?.remoteAddress ?? '';
+    node.warn(RED._('findface-event-in.errors.rejected', { status: result.status, ip, error: result.error }) + held);
   };
 
-  const accept = (events: FaceEvent[], res: Response) => {
+  const accept = (events: FaceEvent[], res: ServerResponse) => {
     let fresh = events;
     if (recentIds) {
       fresh = events.filter((event) => !recentIds.seenBefore(String(event.id)));
       duplicates += events.length - fresh.length;
     }
     received += fresh.length;
-    const answer: Record<string, number> = { accepted: fresh.length };
-    if (fresh.length !== events.length) answer.duplicates = events.length - fresh.length;
+    const accepted: Record<string, number> = { accepted: fresh.length };
+    if (fresh.length !== events.length) accepted.duplicates = events.length - fresh.length;
     if (fresh.length && waitForQueue()) {
-      const acks = ackGroup(fresh.map((event) => String(event.id)), config.queuedTimeoutMs, (outcome) => {
-        if (outcome.ok) {
-          res.status(200).json(answer);
-          noteAccepted();
-        } else {
-          // FindFace sends the batch again on anything but 200: nothing is lost.
-          node.warn(RED._('findface-event-in.errors.not-queued', { error: outcome.error }));
-          res.status(503).json({ error: outcome.error });
-          noteRejected();
-        }
-      });
+      const acks = ackGroup(
+        fresh.map((event) => String(event.id)),
+        config.queuedTimeoutMs,
+        (outcome) => {
+          if (outcome.ok) {
+            answer(res, 200, accepted);
+            noteAccepted();
+          } else {
+            // FindFace sends the batch again on anything but 200: nothing is lost.
+            node.warn(RED._('findface-event-in.errors.not-queued', { error: outcome.error }));
+            answer(res, 503, { error: outcome.error });
+            noteRejected();
+          }
+        },
+      );
       emitEvents(ctx, fresh, 'webhook', (index) => ({ [ACK_PROPERTY]: acks[index] }));
       return;
     }
     emitEvents(ctx, fresh, 'webhook');
-    res.status(200).json(answer);
+    answer(res, 200, accepted);
     noteAccepted();
   };
 
-  const handler = (req: Request, res: Response, next: NextFunction) => {
+  /** The one intake of both ways to listen; `failed`: the stream broke (the client went away mid-body), nothing to answer. */
+  const intake = (req: IntakeRequest & { ip?: string }, res: ServerResponse, failed: (error: Error) => void) => {
     takeWebhookRequest(req, options).then(
       (result) => {
         if (result.status === 200) return accept(result.events, res);
         warnRejected(result, req);
-        if (result.headers) res.set(result.headers);
-        res.status(result.status).json({ error: result.error });
+        answer(res, result.status, { error: result.error }, result.headers);
       },
       (error: Error) => {
-        // The client went away mid-body, or the stream failed: nothing to answer, nothing emitted.
         noteRejected();
-        if (!res.headersSent && !res.writableEnded) next(error);
+        if (!res.headersSent && !res.writableEnded) failed(error);
       },
     );
   };
 
-  const stopCapture = isLiteralPath(path) ? captureRawBody(RED.httpNode as never, `${httpNodeRoot(RED)}/${path}`) : () => undefined;
-  RED.httpNode.all(path, handler);
+  const served = listen.kind === 'httpNode' ? serveOnHttpNode(RED, path, intake) : serveOnOwnPort(ctx, listen, tls, path, intake);
 
   return {
     status: () => {
-      let text = RED._('findface-event-in.status.listening', { path, count: received });
+      const port = served.port();
+      if (port && 'error' in port)
+        return { fill: 'red', shape: 'ring', text: RED._('findface-event-in.status.port-failed', { port: port.asked, error: port.error }) };
+      if (port && port.bound === undefined) return { fill: 'grey', shape: 'ring', text: RED._('findface-event-in.status.starting', { port: port.asked }) };
+      let text = port
+        ? RED._('findface-event-in.status.listening-port', { port: port.bound!, path, count: received })
+        : RED._('findface-event-in.status.listening', { path, count: received });
       if (duplicates) text += ` · ${RED._('findface-event-in.status.duplicates', { count: duplicates })}`;
       if (rejection.recent) {
         return { fill: 'yellow', shape: 'dot', text: `${RED._('findface-event-in.status.rejected', { count: rejected })} · ${text}` };
@@ -152,9 +220,80 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     },
     async stop() {
       rejection.stop();
+      await served.stop();
+      if (listen.kind === 'httpNode' && pathOwners.get(ownerKey)?.id === node.id) pathOwners.delete(ownerKey);
+    },
+  };
+}
+
+type Intake = (req: IntakeRequest & { ip?: string }, res: ServerResponse, failed: (error: Error) => void) => void;
+
+/** The own port's state for the status: asked for, bound (once listening) or the reason it could not be. */
+type PortState = { asked: number; bound?: number } | { asked: number; error: string };
+
+interface Served {
+  /** undefined on httpNode. */
+  port(): PortState | undefined;
+  stop(): Promise<void>;
+}
+
+function serveOnHttpNode(RED: NodeAPI, path: string, intake: Intake): Served {
+  const handler = (req: Request, res: Response, next: NextFunction) => intake(req, res, next);
+  const stopCapture = isLiteralPath(path) ? captureRawBody(RED.httpNode as never, `${httpNodeRoot(RED)}/${path}`) : () => undefined;
+  RED.httpNode.all(path, handler);
+  return {
+    port: () => undefined,
+    async stop() {
       removeRoute(RED.httpNode, handler);
       stopCapture();
-      if (pathOwners.get(ownerKey)?.id === node.id) pathOwners.delete(ownerKey);
+    },
+  };
+}
+
+/**
+ * The route on the node's own listener. The listener opens in the background:
+ * a port that cannot be had is a red status and an error Catch nodes get
+ * (never a crash); the node stays deployed and answers nothing.
+ */
+function serveOnOwnPort(ctx: SourceContext, listen: OwnPortListen, tls: ListenerTls | undefined, path: string, intake: Intake): Served {
+  const { RED, node } = ctx;
+  let state: PortState = { asked: listen.port };
+  let stopped = false;
+  const handler = (req: IncomingMessage, res: ServerResponse) =>
+    intake(req, res, () => {
+      // As express does with an error before any answer: the client gets none, the socket goes.
+      res.destroy();
+    });
+  const owner = `"${node.name || node.id}" (${node.id})`;
+  const leasing: Promise<RouteLease | undefined> = portListeners
+    .acquire({ port: listen.port, host: listen.host, tls, tlsId: listen.tls }, path, owner, handler)
+    .then(
+      (lease) => {
+        state = { asked: listen.port, bound: lease.port };
+        ctx.statusChanged();
+        return lease;
+      },
+      (error: unknown) => {
+        if (stopped) return undefined;
+        const message =
+          error instanceof ListenerError && error.code === 'path-taken'
+            ? RED._('findface-event-in.errors.port-path-taken', { path, port: listen.port, owner: error.owner ?? '' })
+            : error instanceof ListenerError && error.code === 'tls-mismatch'
+              ? RED._('findface-event-in.errors.port-tls-mismatch', { port: listen.port })
+              : RED._('findface-event-in.errors.port-in-use', { port: listen.port, error: (error as Error).message });
+        state = { asked: listen.port, error: message };
+        ctx.statusChanged();
+        // With a message, so that Catch nodes on the tab receive it.
+        node.error(message, { topic: 'listen', payload: { port: listen.port, host: listen.host, path, error: message } });
+        return undefined;
+      },
+    );
+  return {
+    port: () => state,
+    async stop() {
+      stopped = true;
+      const lease = await leasing;
+      await lease?.release();
     },
   };
 }

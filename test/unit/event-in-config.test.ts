@@ -13,11 +13,24 @@ describe('event-in config', () => {
   it('parses webhook mode with its defaults; the mode defaults to webhook', () => {
     assert.deepEqual(parseEventInConfig({ path: 'findface/events' }), {
       ok: true,
-      value: { cardsFrom: undefined, mode: 'webhook', path: '/findface/events', maxBodyBytes: 10 * 1024 * 1024, dedupWindowMs: 0, toleranceS: 300, respond: 'auto', queuedTimeoutMs: 10000 },
+      value: {
+        cardsFrom: undefined,
+        mode: 'webhook',
+        path: '/findface/events',
+        maxBodyBytes: 10 * 1024 * 1024,
+        dedupWindowMs: 0,
+        toleranceS: 300,
+        respond: 'auto',
+        queuedTimeoutMs: 10000,
+        listen: { kind: 'httpNode' },
+      },
     });
     const queued = parseEventInConfig({ mode: 'webhook', path: '/a', respond: 'queued', queuedTimeoutS: '2', dedupWindowS: '30', maxBodyMb: '0.5' });
     assert.ok(queued.ok && queued.value.mode === 'webhook');
-    assert.deepEqual([queued.value.respond, queued.value.queuedTimeoutMs, queued.value.dedupWindowMs, queued.value.maxBodyBytes], ['queued', 2000, 30000, 512 * 1024]);
+    assert.deepEqual(
+      [queued.value.respond, queued.value.queuedTimeoutMs, queued.value.dedupWindowMs, queued.value.maxBodyBytes],
+      ['queued', 2000, 30000, 512 * 1024],
+    );
   });
 
   it('reports webhook mode problems as codes', () => {
@@ -30,11 +43,53 @@ describe('event-in config', () => {
     assert.deepEqual(problemOf({ mode: 'push' }), { code: 'bad-mode', mode: 'push' });
   });
 
+  it('parses listen: "port" with its port, bind address and tls-config id; httpNode is the default', () => {
+    const listenOf = (props: Record<string, unknown>) => {
+      const parsed = parseEventInConfig({ path: '/findface/events', ...props });
+      assert.ok(parsed.ok && parsed.value.mode === 'webhook', JSON.stringify(parsed));
+      return parsed.value.listen;
+    };
+    assert.deepEqual(listenOf({}), { kind: 'httpNode' });
+    assert.deepEqual(listenOf({ listen: '' }), { kind: 'httpNode' });
+    assert.deepEqual(listenOf({ listen: 'httpNode', port: 'anything' }), { kind: 'httpNode' }, 'the port fields count only for "port"');
+    assert.deepEqual(listenOf({ listen: 'port', port: '8443' }), { kind: 'port', port: 8443, host: '', tls: undefined });
+    assert.deepEqual(listenOf({ listen: 'port', port: 9000, host: ' 127.0.0.1 ', tls: 'tls1' }), { kind: 'port', port: 9000, host: '127.0.0.1', tls: 'tls1' });
+    assert.deepEqual(listenOf({ listen: 'port', port: 0, host: '[::1]', tls: '' }), { kind: 'port', port: 0, host: '::1', tls: undefined });
+    assert.deepEqual(listenOf({ listen: 'port', port: 80, host: 'gateway.local', tls: '_ADD_' }), {
+      kind: 'port',
+      port: 80,
+      host: 'gateway.local',
+      tls: undefined,
+    });
+  });
+
+  it('reports own-port problems as codes', () => {
+    assert.deepEqual(problemOf({ path: '/a', listen: 'socket' }), { code: 'bad-listen', value: 'socket' });
+    for (const port of [undefined, '', 'http', -1, 65536, 80.5, true, '8o']) {
+      assert.equal(problemOf({ path: '/a', listen: 'port', port })?.code, 'bad-port', String(port));
+    }
+    assert.deepEqual(problemOf({ path: '/a', listen: 'port', port: 80, host: 'no such host!' }), { code: 'bad-host', value: 'no such host!' });
+    assert.deepEqual(problemOf({ path: '/a', listen: 'port', port: 80, host: 5 }), { code: 'bad-host', value: '5' });
+    assert.deepEqual(problemOf({ path: '/a', listen: 'port', port: 80, tls: {} }), { code: 'bad-tls', value: '{}' });
+    assert.deepEqual(problemOf({ path: '/cam/:id', listen: 'port', port: 80 }), { code: 'port-path-pattern', path: '/cam/:id' });
+    assert.equal(parseEventInConfig({ path: '/cam/:id' }).ok, true, 'a pattern stays fine on httpNode');
+  });
+
   it('parses simulate mode', () => {
     const parsed = parseEventInConfig({ ...simulate, seed: '42', autostart: false });
     assert.deepEqual(parsed, {
       ok: true,
-      value: { mode: 'simulate', cameras: { 1: 1, 2: 1 }, dossiers: [1, 2], matchedRatio: 0.3, shape: 'ffs3', rate: 2, seed: 42, autostart: false, simulation: 'steady' },
+      value: {
+        mode: 'simulate',
+        cameras: { 1: 1, 2: 1 },
+        dossiers: [1, 2],
+        matchedRatio: 0.3,
+        shape: 'ffs3',
+        rate: 2,
+        seed: 42,
+        autostart: false,
+        simulation: 'steady',
+      },
     });
     const single = parseEventInConfig({ ...simulate, dossiers: 7, seed: '' });
     assert.ok(single.ok && single.value.mode === 'simulate');

@@ -2,11 +2,13 @@
 // the typed settings of that mode, or the first problem as an i18n code
 // (`findface-event-in.errors.<code>`).
 import buffer from 'buffer';
+import net from 'net';
 import type { Query } from '../findface/findface-api';
 import { pollerOptionsProblem } from '../findface/poller';
 import { parsePollFilters, PollFilterProblemCode, PollFilterSpec } from '../findface/poll-filters';
 import { EventShape } from './simulator';
 import { isBlank, isPlainObject } from '../common/values';
+import { isLiteralPath } from './raw-body-capture';
 import { Parsed, parsedValue, parseProblem, shownValue } from '../common/parsed';
 
 export type EventInMode = 'webhook' | 'simulate' | 'poll';
@@ -32,7 +34,12 @@ export type EventInProblemCode =
   | 'no-server'
   | 'bad-filters'
   | `poll-filters.${PollFilterProblemCode}`
-  | 'bad-interval';
+  | 'bad-interval'
+  | 'bad-listen'
+  | 'bad-port'
+  | 'bad-host'
+  | 'bad-tls'
+  | 'port-path-pattern';
 
 type Result<T> = Parsed<T, EventInProblemCode>;
 
@@ -58,6 +65,10 @@ export interface EventInProperties {
   pollIntervalS?: unknown;
   pollFilters?: unknown;
   startAt?: unknown;
+  listen?: unknown;
+  port?: unknown;
+  host?: unknown;
+  tls?: unknown;
 }
 
 /** "Who was seen" (webhook and poll modes): the findface-server node whose card cache names the matched person, when `lookupCards` is on. */
@@ -79,6 +90,22 @@ export interface WebhookModeConfig extends CardSource {
    */
   respond: 'emitted' | 'queued' | 'auto';
   queuedTimeoutMs: number;
+  /** Where the route is served: Node-RED's httpNode, or a listener of the node's own. */
+  listen: HttpNodeListen | OwnPortListen;
+}
+
+export interface HttpNodeListen {
+  kind: 'httpNode';
+}
+
+export interface OwnPortListen {
+  kind: 'port';
+  /** 0: any free port (tests). */
+  port: number;
+  /** Bind address; empty: every interface. */
+  host: string;
+  /** The tls-config node's id; undefined: plain HTTP. */
+  tls: string | undefined;
 }
 
 export interface SimulateModeConfig {
@@ -136,6 +163,30 @@ function cardSource(props: EventInProperties): CardSource {
   return { cardsFrom: on && typeof props.server === 'string' && props.server.trim() ? props.server : on ? '' : undefined };
 }
 
+/** A bind address: an IPv4 or IPv6 address (IPv6 also in brackets) or a host name. */
+function bindAddress(text: string): string | undefined {
+  const unbracketed = text.replace(/^\[(.*)\]$/, '$1');
+  if (net.isIP(unbracketed)) return unbracketed;
+  return /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(text) ? text : undefined;
+}
+
+function parseListen(props: EventInProperties, path: string): Result<HttpNodeListen | OwnPortListen> {
+  const listen = isBlank(props.listen) ? 'httpNode' : props.listen;
+  if (listen === 'httpNode') return parsedValue({ kind: 'httpNode' });
+  if (listen !== 'port') return parseProblem('bad-listen', { value: shownValue(props.listen) });
+  const port = typeof props.port === 'string' && props.port.trim() !== '' ? Number(props.port) : props.port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) return parseProblem('bad-port', { value: shownValue(props.port) });
+  if (props.host !== undefined && props.host !== null && typeof props.host !== 'string') return parseProblem('bad-host', { value: shownValue(props.host) });
+  const hostText = (props.host ?? '').trim();
+  const host = hostText ? bindAddress(hostText) : '';
+  if (host === undefined) return parseProblem('bad-host', { value: shownValue(props.host) });
+  if (props.tls !== undefined && props.tls !== null && typeof props.tls !== 'string') return parseProblem('bad-tls', { value: shownValue(props.tls) });
+  const tls = (props.tls ?? '').trim();
+  // The own listener matches literal paths only (no express patterns such as :id or *).
+  if (!isLiteralPath(path)) return parseProblem('port-path-pattern', { path });
+  return parsedValue({ kind: 'port', port, host, tls: tls && tls !== '_ADD_' ? tls : undefined });
+}
+
 export function parseWebhookMode(props: EventInProperties): Result<WebhookModeConfig> {
   const path = props.path;
   if (path !== undefined && path !== null && typeof path !== 'string') return parseProblem('bad-path', { value: shownValue(path) });
@@ -152,6 +203,8 @@ export function parseWebhookMode(props: EventInProperties): Result<WebhookModeCo
   if (!(dedupWindowS >= 0) || !(toleranceS > 0) || !(queuedTimeoutS > 0)) {
     return parseProblem('bad-number', { value: [props.dedupWindowS, props.toleranceS, props.queuedTimeoutS].map((v) => shownValue(v)).join(' / ') });
   }
+  const listen = parseListen(props, normaliseRoutePath(path));
+  if (!listen.ok) return listen;
   return parsedValue({
     ...cardSource(props),
     mode: 'webhook',
@@ -161,6 +214,7 @@ export function parseWebhookMode(props: EventInProperties): Result<WebhookModeCo
     toleranceS,
     respond,
     queuedTimeoutMs: queuedTimeoutS * 1000,
+    listen: listen.value,
   });
 }
 
@@ -201,7 +255,8 @@ export function parseSimulateMode(props: EventInProperties): Result<SimulateMode
   const rate = parseRate(props.rate);
   if (!rate.ok) return rate;
   const seed = isBlank(props.seed) ? undefined : Number(props.seed);
-  if (seed !== undefined && (typeof props.seed === 'boolean' || !Number.isSafeInteger(seed))) return parseProblem('bad-seed', { value: shownValue(props.seed) });
+  if (seed !== undefined && (typeof props.seed === 'boolean' || !Number.isSafeInteger(seed)))
+    return parseProblem('bad-seed', { value: shownValue(props.seed) });
   const simulation = isBlank(props.simulation) ? 'steady' : props.simulation;
   if (simulation !== 'steady' && simulation !== 'walk-up') return parseProblem('bad-simulation', { value: shownValue(props.simulation) });
   return parsedValue({
@@ -227,7 +282,15 @@ export function parsePollMode(props: EventInProperties): Result<PollModeConfig> 
   const intervalS = numberOf(props.pollIntervalS, 5);
   if (!(intervalS >= 0.1)) return parseProblem('bad-interval', { value: shownValue(props.pollIntervalS) });
   const startAt = props.startAt === 'beginning' ? 'beginning' : 'now';
-  const config: PollModeConfig = { ...cardSource(props), mode: 'poll', server: props.server, intervalMs: intervalS * 1000, filters: filters.value.query, selection: filters.value, startAt };
+  const config: PollModeConfig = {
+    ...cardSource(props),
+    mode: 'poll',
+    server: props.server,
+    intervalMs: intervalS * 1000,
+    filters: filters.value.query,
+    selection: filters.value,
+    startAt,
+  };
   // Whatever else the poller refuses (its own rules on FindFace's query parameters).
   const pollerIssue = pollerOptionsProblem({ intervalMs: config.intervalMs, filters: config.filters, startAt });
   if (pollerIssue) return parseProblem('bad-filters', { error: pollerIssue });
