@@ -131,7 +131,18 @@ describe('FindFace event dates, read by hand', function () {
       // fractions up to microseconds (a 9-digit fraction of x.999999999 ms is read as the next millisecond by both readers above).
       const days = new Date(Date.UTC(parts.year, parts.month, 0)).getUTCDate();
       const offsetOk = typeof parts.zone !== 'number' || Math.abs(parts.zone) < 24 * 60;
-      return parts.year >= 1970 && parts.month >= 1 && parts.month <= 12 && parts.day >= 1 && parts.day <= days && parts.hour < 24 && parts.minute < 60 && parts.second < 60 && parts.fraction.length <= 6 && offsetOk;
+      return (
+        parts.year >= 1970 &&
+        parts.month >= 1 &&
+        parts.month <= 12 &&
+        parts.day >= 1 &&
+        parts.day <= days &&
+        parts.hour < 24 &&
+        parts.minute < 60 &&
+        parts.second < 60 &&
+        parts.fraction.length <= 6 &&
+        offsetOk
+      );
     });
     let checked = 0;
     fc.assert(
