@@ -128,9 +128,10 @@ export interface AccessState {
 // Expired entries are swept every SWEEP_EVERY decisions, up to SWEEP_LIMIT
 // of them: two per decision on average, O(1), and the Map iterator (the
 // dearest part of a sweep) is made once per SWEEP_EVERY decisions. An expired
-// entry left for a while decides nothing: its cooldown is over, its frames
-// are out of the confirmation window, and an event it could call a replay is
-// stale by then.
+// entry left for a while changes no decision that opens or holds: its
+// cooldown is over, its frames are out of the confirmation window, and an
+// event it could call a replay is stale by then (at the cap it spares its
+// person the room check, and `admit` sweeps everything expired first).
 const SWEEP_EVERY = 16;
 const SWEEP_LIMIT = 32;
 
