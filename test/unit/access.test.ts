@@ -191,6 +191,26 @@ describe('door decision', function () {
     assert.ok(replay.kind === 'denied' && replay.reason === 'replay');
   });
 
+  it('after a restart (state lost, as with kill -9), opens for nothing dated before it, and again for a person seen after it', function () {
+    const rules = rulesOf({ cooldownS: 60, maxAgeS: 30 });
+    const before = initialState();
+    assert.equal(decide(rules, before, event({ id: 'opened' }), at(100)).decision.kind, 'granted');
+    // The new run: empty state, started 5 s after the grant; FindFace resends and late frames are still within maxAgeS.
+    const restartedAt = T0 + 5000;
+    const run = { ...rules, startedAtMs: restartedAt };
+    const after = initialState();
+    const reason = (fields: Record<string, unknown>, offsetMs: number) => {
+      const decision = decide(run, after, event(fields), { wallMs: T0 + offsetMs, monoMs: 50 + offsetMs }).decision;
+      return decision.kind === 'denied' ? decision.reason : decision.kind;
+    };
+    assert.equal(reason({ id: 'opened' }, 5100), 'before-start');
+    assert.equal(reason({ id: 'late', created_date: new Date(restartedAt - 1).toISOString() }, 5200), 'before-start');
+    assert.equal(reason({ id: 'other', matched_dossier: 13, created_date: new Date(restartedAt - 400).toISOString() }, 5300), 'before-start');
+    // Cooldowns are this run's memory: the same person seen after the restart opens (the contract keeps state out of queues and files).
+    assert.equal(reason({ id: 'new', created_date: new Date(restartedAt + 200).toISOString() }, 5400), 'granted');
+    assert.equal(reason({ id: 'new2', created_date: new Date(restartedAt + 300).toISOString() }, 5500), 'cooldown');
+  });
+
   it('warns of a clock skew after several events in a row out of range, and forgets it on one in range', function () {
     const rules = rulesOf();
     const state = initialState();

@@ -42,7 +42,12 @@ describe('door audit trail', function () {
       ageMs: 61_234,
       image: 'http://ff/uploads/f.jpg',
     });
-    const multi = auditRecord('Main', { kind: 'cooldown', remainingMs: 1, eventId: '8', cameraId: 2, personId: 3, confidence: undefined, ageMs: undefined }, { id: '8', camera: 2, thumbnail: 'https://ff/t.jpg' }, 0);
+    const multi = auditRecord(
+      'Main',
+      { kind: 'cooldown', remainingMs: 1, eventId: '8', cameraId: 2, personId: 3, confidence: undefined, ageMs: undefined },
+      { id: '8', camera: 2, thumbnail: 'https://ff/t.jpg' },
+      0,
+    );
     assert.equal(multi.image, 'https://ff/t.jpg');
     assert.equal(multi.reason, 'cooldown');
     assert.equal(multi.ageMs, null);
@@ -57,7 +62,10 @@ describe('door audit trail', function () {
     assert.equal(lines[25], '');
     assert.deepEqual(JSON.parse(lines[3]), record(3));
     const recent = await readRecentAudit(dir, 5);
-    assert.deepEqual(recent.map((r) => r.person), [24, 23, 22, 21, 20]);
+    assert.deepEqual(
+      recent.map((r) => r.person),
+      [24, 23, 22, 21, 20],
+    );
     assert.equal(trail.written, 25);
   });
 
@@ -77,13 +85,72 @@ describe('door audit trail', function () {
     // 02-20 went when the trail opened on 03-01 (keeping 02-27..03-01), 02-27 when the day became 03-02.
     assert.deepEqual(fs.readdirSync(dir).sort(), ['2026-03-01.1.jsonl', '2026-03-01.2.jsonl', '2026-03-01.jsonl', '2026-03-02.jsonl']);
     const recent = await readRecentAudit(dir, 100);
-    assert.deepEqual(recent.map((r) => r.person), [20, 14, 13, 12, 11, 10]);
+    assert.deepEqual(
+      recent.map((r) => r.person),
+      [20, 14, 13, 12, 11, 10],
+    );
+  });
+
+  it('keeps its file open while lines come, closes it when idle (a file deleted by hand is then made anew) and on close', async function () {
+    const trail = new AuditTrail({ dir, maxBytes: 1_000_000, keepDays: 7, idleCloseMs: 50, now: () => Date.parse('2026-03-02T09:00:00Z') });
+    const file = path.join(dir, '2026-03-02.jsonl');
+    const openOnFile = () =>
+      fs.existsSync('/proc/self/fd')
+        ? fs.readdirSync('/proc/self/fd').filter((fd) => {
+            try {
+              return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+            } catch {
+              return false;
+            }
+          }).length
+        : -1;
+    for (let index = 0; index < 3; index++) {
+      trail.append(record(index));
+      await trail.flush();
+    }
+    if (openOnFile() >= 0) assert.equal(openOnFile(), 1, 'one descriptor on the file while it is written');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (openOnFile() >= 0) assert.equal(openOnFile(), 0, 'the file is still open after the idle time');
+    fs.rmSync(file);
+    trail.append(record(3));
+    await trail.close();
+    if (openOnFile() >= 0) assert.equal(openOnFile(), 0, 'the file is still open after close');
+    assert.deepEqual(
+      (await readRecentAudit(dir, 10)).map((r) => r.person),
+      [3],
+    );
+  });
+
+  it('writes in a quiet moment after the lines, or after maxWaitMs when they keep coming, never in append', async function () {
+    const trail = new AuditTrail({ dir, maxBytes: 1_000_000, keepDays: 7, quietMs: 30, maxWaitMs: 150, now: () => Date.parse('2026-03-02T09:00:00Z') });
+    const file = path.join(dir, '2026-03-02.jsonl');
+    const lines = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').length - 1 : 0);
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    trail.append(record(0));
+    trail.append(record(1));
+    assert.equal(lines(), 0);
+    assert.equal(trail.pending, 2);
+    await sleep(150);
+    assert.equal(lines(), 2, 'not written once the lines stopped');
+    // A line every 10 ms: never 30 ms of quiet, so maxWaitMs decides.
+    let sent = 2;
+    const started = Date.now();
+    while (Date.now() - started < 400) {
+      trail.append(record(sent++));
+      await sleep(10);
+    }
+    assert.ok(lines() > 2, 'nothing written while lines kept coming');
+    await trail.close();
+    assert.equal(lines(), sent);
   });
 
   it('skips a torn last line (a crash mid-write) and reads across files', async function () {
     fs.writeFileSync(path.join(dir, '2026-03-01.jsonl'), `${JSON.stringify(record(1))}\n`);
     fs.writeFileSync(path.join(dir, '2026-03-02.jsonl'), `${JSON.stringify(record(2))}\n${JSON.stringify(record(3)).slice(0, 20)}`);
-    assert.deepEqual((await readRecentAudit(dir, 10)).map((r) => r.person), [2, 1]);
+    assert.deepEqual(
+      (await readRecentAudit(dir, 10)).map((r) => r.person),
+      [2, 1],
+    );
     assert.deepEqual(await readRecentAudit(path.join(dir, 'none'), 10), []);
   });
 
@@ -92,7 +159,14 @@ describe('door audit trail', function () {
     fs.writeFileSync(blocked, 'a file where the directory should be');
     const problems: Array<string | null> = [];
     const lineBytes = JSON.stringify(record(0)).length + 1;
-    const trail = new AuditTrail({ dir: blocked, maxBytes: 1_000_000, keepDays: 7, bufferBytes: lineBytes * 4, retryMs: 20, onProblem: (error) => problems.push(error ? error.message : null) });
+    const trail = new AuditTrail({
+      dir: blocked,
+      maxBytes: 1_000_000,
+      keepDays: 7,
+      bufferBytes: lineBytes * 4,
+      retryMs: 20,
+      onProblem: (error) => problems.push(error ? error.message : null),
+    });
     for (let index = 0; index < 10; index++) trail.append(record(index));
     await trail.flush();
     assert.equal(problems.length, 1);
@@ -104,6 +178,9 @@ describe('door audit trail', function () {
     await trail.close();
     assert.equal(trail.written, 10 - trail.dropped);
     assert.deepEqual(problems[problems.length - 1], null);
-    assert.deepEqual((await readRecentAudit(blocked, 10)).map((r) => r.person), [9, 8, 7, 6].slice(0, trail.written));
+    assert.deepEqual(
+      (await readRecentAudit(blocked, 10)).map((r) => r.person),
+      [9, 8, 7, 6].slice(0, trail.written),
+    );
   });
 });

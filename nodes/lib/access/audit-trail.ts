@@ -4,8 +4,9 @@
 //
 // Off the decision's path: `append` only serialises into a buffer and
 // returns; one write at a time drains it (all lines queued so far in one
-// append), so an open never waits for the disk. Every write holds whole
-// lines, so a reader (the admin endpoint, `tail -f`) sees complete lines
+// append), started in a quiet moment after the decision (see QUIET_MS), so
+// an open never waits for the disk. The file is kept open while lines keep
+// coming. Every write holds whole lines, so a reader (the admin endpoint, `tail -f`) sees complete lines
 // while the file grows; a torn last line after a crash is skipped on read.
 // The buffer is bounded (bufferBytes): when the disk cannot keep up or a
 // write fails (disk full, permissions), lines stay buffered and the write is
@@ -24,11 +25,27 @@ export interface AuditTrailOptions {
   /** Most bytes of lines waiting for the disk. */
   bufferBytes?: number;
   retryMs?: number;
+  /** A write starts once no line has come for this long (default QUIET_MS) ... */
+  quietMs?: number;
+  /** ... or this long after the first line waiting for it (default MAX_WAIT_MS). */
+  maxWaitMs?: number;
+  /** How long after the last write the file is closed (default IDLE_CLOSE_MS). */
+  idleCloseMs?: number;
   now?: () => number;
   /** Called once per failure streak with the error, and with null when writes work again. */
   onProblem?: (error: Error | null) => void;
 }
 
+// A write, even one handed to libuv's threads, costs the event loop a wake-up
+// and, on a busy machine, the core: it waits for a quiet moment (no line for
+// QUIET_MS, i.e. after the open that was just decided has gone out), or
+// MAX_WAIT_MS at most, or for WRITE_NOW_BYTES of lines (bench/access.ts,
+// door latency). A crash loses what waits, as it loses what is being written.
+const QUIET_MS = 20;
+const MAX_WAIT_MS = 1000;
+const WRITE_NOW_BYTES = 256 * 1024;
+/** The current file stays open while lines keep coming, and is closed this long after the last write (a file moved or deleted by hand is then made anew). */
+const IDLE_CLOSE_MS = 2000;
 const FILE = /^(\d{4}-\d{2}-\d{2})(?:\.(\d+))?\.jsonl$/;
 const DAY_MS = 86_400_000;
 
@@ -56,6 +73,12 @@ export class AuditTrail {
   private writing: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private current: { day: string; index: number; size: number } | undefined;
+  /** The open file being appended to: opening it per write cost more than the write (bench/access.ts, door latency). */
+  private handle: { file: string; fd: fs.promises.FileHandle } | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the batch timer was first set for the lines waiting. */
+  private batchSince = 0;
   /** A failure was reported and no write has worked since. */
   private failing = false;
   private closed = false;
@@ -85,14 +108,40 @@ export class AuditTrail {
       this.bufferedBytes -= (this.lines.shift() as string).length;
       this.dropped++;
     }
-    this.kick();
+    this.schedule();
   }
 
+  /** A write soon: in the first quiet moment (see QUIET_MS). */
+  private schedule(): void {
+    if (this.writing || this.retryTimer || this.lines.length === 0) return;
+    if (this.bufferedBytes >= WRITE_NOW_BYTES) {
+      this.kick();
+      return;
+    }
+    const quietMs = this.options.quietMs ?? QUIET_MS;
+    if (!this.batchTimer) {
+      this.batchSince = performance.now();
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = undefined;
+        this.kick();
+      }, quietMs);
+    } else if (performance.now() - this.batchSince + quietMs <= (this.options.maxWaitMs ?? MAX_WAIT_MS)) {
+      this.batchTimer.refresh();
+    }
+  }
+
+  private clearBatch(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+  }
+
+  /** A write now, unless one is running (it schedules the next) or the disk is being waited for. */
   private kick(): void {
     if (this.writing || this.retryTimer || this.lines.length === 0) return;
+    this.clearBatch();
     this.writing = this.drain().finally(() => {
       this.writing = undefined;
-      if (!this.retryTimer) this.kick();
+      if (!this.retryTimer) this.schedule();
     });
   }
 
@@ -101,12 +150,17 @@ export class AuditTrail {
     const bytes = this.bufferedBytes;
     this.lines = [];
     this.bufferedBytes = 0;
-    const chunk = lines.join('');
+    const chunk = Buffer.from(lines.join(''), 'utf8');
     try {
-      const file = await this.fileFor(Buffer.byteLength(chunk));
-      await fs.promises.appendFile(file, chunk);
-      this.current!.size += Buffer.byteLength(chunk);
+      const file = await this.fileFor(chunk.length);
+      if (this.handle?.file !== file) {
+        await this.closeFile();
+        this.handle = { file, fd: await fs.promises.open(file, 'a') };
+      }
+      await this.handle.fd.appendFile(chunk);
+      this.current!.size += chunk.length;
       this.written += lines.length;
+      this.closeWhenIdle();
       if (this.failing) {
         this.failing = false;
         this.options.onProblem?.(null);
@@ -120,6 +174,7 @@ export class AuditTrail {
         this.dropped++;
       }
       this.current = undefined;
+      await this.closeFile();
       if (!this.failing) {
         this.failing = true;
         this.options.onProblem?.(error as Error);
@@ -131,6 +186,22 @@ export class AuditTrail {
         }, this.retryMs);
       }
     }
+  }
+
+  private closeWhenIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (!this.writing) void this.closeFile();
+    }, this.options.idleCloseMs ?? IDLE_CLOSE_MS);
+    this.idleTimer.unref();
+  }
+
+  private async closeFile(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    // A file that cannot be closed has nothing more to give; the next write opens it again.
+    await handle?.fd.close().catch(() => undefined);
   }
 
   /** The file the next chunk goes to: today's, the next numbered one once full. */
@@ -166,6 +237,7 @@ export class AuditTrail {
 
   /** Writes what is buffered (one attempt; lines a failing disk refuses stay counted as pending). */
   async flush(): Promise<void> {
+    this.clearBatch();
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
@@ -189,6 +261,10 @@ export class AuditTrail {
     await this.flush();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.clearBatch();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    await this.closeFile();
   }
 }
 

@@ -32,7 +32,7 @@
 //   → granted.
 // Ages are wall-clock (event dates are wall-clock dates); cooldowns and
 // confirmation windows are measured on the monotonic clock.
-import { FaceEvent, normaliseEvent } from '../event/event';
+import { FaceEvent, NormalisedEvent, normaliseEvent } from '../event/event';
 import type { CompiledFilter } from '../filter/filter';
 import { parseEventDate } from './event-date';
 
@@ -121,10 +121,22 @@ export interface AccessState {
   /** The last date string read and its value: events of one second share it. */
   lastDateText: string | undefined;
   lastDateMs: number | undefined;
+  /** Decisions left until the next sweep for expired entries. */
+  untilSweep: number;
 }
 
+// Expired entries are swept every SWEEP_EVERY decisions, up to SWEEP_LIMIT
+// of them: two per decision on average, O(1), and the Map iterator (the
+// dearest part of a sweep) is made once per SWEEP_EVERY decisions. An expired
+// entry left for a while changes no decision that opens or holds: its
+// cooldown is over, its frames are out of the confirmation window, and an
+// event it could call a replay is stale by then (at the cap it spares its
+// person the room check, and `admit` sweeps everything expired first).
+const SWEEP_EVERY = 16;
+const SWEEP_LIMIT = 32;
+
 export function initialState(): AccessState {
-  return { people: new Map(), skewStreak: 0, lastSkew: null, lastDateText: undefined, lastDateMs: undefined };
+  return { people: new Map(), skewStreak: 0, lastSkew: null, lastDateText: undefined, lastDateMs: undefined, untilSweep: SWEEP_EVERY };
 }
 
 /** Events in a row out of range before the status warns of a clock skew. */
@@ -134,13 +146,10 @@ export function skewWarning(state: AccessState): AccessState['lastSkew'] {
   return state.skewStreak >= SKEW_STREAK ? state.lastSkew : null;
 }
 
-/** Entries looked at for expiry per decision: keeps the sweep O(1). */
-const SWEEP_PER_DECISION = 2;
-
 function sweep(people: Map<number, PersonEntry>, monoMs: number, limit: number): void {
   let looked = 0;
-  for (const [person, entry] of people) {
-    if (looked++ >= limit || entry.keepUntil > monoMs) return;
+  for (const person of people.keys()) {
+    if (looked++ >= limit || (people.get(person) as PersonEntry).keepUntil > monoMs) return;
     people.delete(person);
   }
 }
@@ -183,46 +192,57 @@ export interface DecisionResult {
   state: AccessState;
 }
 
+// Decisions are built field by field, each kind with one fixed shape: an
+// object spread (`{ ...base, kind }`) cost more than all the rest of a
+// decision (bench/access.ts, 'decision').
+function denied(event: NormalisedEvent, ageMs: number | undefined, reason: DenyReason): Decision {
+  return { eventId: event.id, cameraId: event.cameraId, personId: event.dossierId, confidence: event.confidence, ageMs, kind: 'denied', reason };
+}
+
 export function decide(rules: AccessRules, state: AccessState, event: FaceEvent, time: DecisionTime): DecisionResult {
   const normalised = normaliseEvent(event);
   const { monoMs, wallMs } = time;
   const people = state.people;
-  sweep(people, monoMs, SWEEP_PER_DECISION);
+  if (--state.untilSweep <= 0) {
+    state.untilSweep = SWEEP_EVERY;
+    sweep(people, monoMs, SWEEP_LIMIT);
+  }
   const personId = normalised.dossierId;
   const createdMs = dateOf(state, event.created_date);
   const ageMs = createdMs === undefined ? undefined : wallMs - createdMs;
-  const base: DecisionBase = { eventId: normalised.id, cameraId: normalised.cameraId, personId, confidence: normalised.confidence, ageMs };
-  const deny = (reason: DenyReason): DecisionResult => ({ decision: { ...base, kind: 'denied', reason }, state });
 
   // The raw event too: the face-attribute keys (gender_in, liveness_gte …) read it (lib/filter/filter.ts).
   const outcome = rules.allow.test(normalised, event);
-  if (outcome !== 'pass') return deny(outcome === 'unknown-group' ? 'unknown-group' : 'not-allowed');
-  if (personId === null) return deny('no-person');
+  if (outcome !== 'pass') return { decision: denied(normalised, ageMs, outcome === 'unknown-group' ? 'unknown-group' : 'not-allowed'), state };
+  if (personId === null) return { decision: denied(normalised, ageMs, 'no-person'), state };
 
   if (ageMs === undefined || ageMs < -rules.futureToleranceMs || ageMs > rules.maxAgeMs) {
     const reason = ageMs === undefined ? 'no-date' : ageMs > rules.maxAgeMs ? 'stale' : 'future';
     state.skewStreak++;
     state.lastSkew = { reason, ageMs };
-    return deny(reason);
+    return { decision: denied(normalised, ageMs, reason), state };
   }
   state.skewStreak = 0;
-  if ((createdMs as number) < rules.startedAtMs) return deny('before-start');
-  if (!rules.openAt(wallMs)) return deny('schedule');
+  if ((createdMs as number) < rules.startedAtMs) return { decision: denied(normalised, ageMs, 'before-start'), state };
+  if (!rules.openAt(wallMs)) return { decision: denied(normalised, ageMs, 'schedule'), state };
 
   let entry = people.get(personId);
   if (entry && !Number.isNaN(entry.grantedMono)) {
     const remainingMs = entry.grantedMono + rules.cooldownMs - monoMs;
     if (remainingMs > 0) {
       touch(people, personId, entry);
-      return { decision: { ...base, kind: 'cooldown', personId, remainingMs }, state };
+      return {
+        decision: { eventId: normalised.id, cameraId: normalised.cameraId, personId, confidence: normalised.confidence, ageMs, kind: 'cooldown', remainingMs },
+        state,
+      };
     }
-    if ((createdMs as number) <= entry.grantCreatedMs) return deny('replay');
+    if ((createdMs as number) <= entry.grantCreatedMs) return { decision: denied(normalised, ageMs, 'replay'), state };
   }
 
   if (rules.confirmFrames > 1) {
     const windowStart = monoMs - rules.confirmWindowMs;
     if (!entry) {
-      if (!admit(people, monoMs, rules.maxEntries)) return deny('busy');
+      if (!admit(people, monoMs, rules.maxEntries)) return { decision: denied(normalised, ageMs, 'busy'), state };
       entry = { grantedMono: Number.NaN, grantCreatedMs: Number.NEGATIVE_INFINITY, frames: [], keepUntil: 0 };
     }
     const frames = entry.frames;
@@ -233,11 +253,11 @@ export function decide(rules: AccessRules, state: AccessState, event: FaceEvent,
     if (frames.length < rules.confirmFrames) {
       entry.keepUntil = Math.max(entry.keepUntil, monoMs + rules.confirmWindowMs);
       touch(people, personId, entry);
-      return deny('unconfirmed');
+      return { decision: denied(normalised, ageMs, 'unconfirmed'), state };
     }
     frames.length = 0;
   } else if (!entry && !admit(people, monoMs, rules.maxEntries)) {
-    return deny('busy');
+    return { decision: denied(normalised, ageMs, 'busy'), state };
   }
 
   const granted: PersonEntry = entry ?? { grantedMono: Number.NaN, grantCreatedMs: Number.NEGATIVE_INFINITY, frames: [], keepUntil: 0 };
@@ -246,5 +266,5 @@ export function decide(rules: AccessRules, state: AccessState, event: FaceEvent,
   // Kept while its cooldown runs, and while the event that opened could still come again un-stale.
   granted.keepUntil = monoMs + Math.max(rules.cooldownMs, rules.maxAgeMs + rules.futureToleranceMs);
   touch(people, personId, granted);
-  return { decision: { ...base, kind: 'granted', personId }, state };
+  return { decision: { eventId: normalised.id, cameraId: normalised.cameraId, personId, confidence: normalised.confidence, ageMs, kind: 'granted' }, state };
 }

@@ -122,8 +122,10 @@ export function normaliseEvent(event: FaceEvent): NormalisedEvent {
     if (listId !== undefined) listIds.push(listId);
   }
   const confidence = typeof event.confidence === 'number' ? event.confidence : undefined;
+  const id = event.id;
   return {
-    id: String(event.id),
+    // String() of a string is not free in a hot loop (bench/access.ts 'decision').
+    id: typeof id === 'string' ? id : String(id),
     cameraId,
     cameraGroupId,
     dossierId,
