@@ -12,6 +12,8 @@ import type { Page } from 'playwright-core';
 import { waitFor } from '../support/wait';
 import {
   closeWithDone,
+  importNodes,
+  removeNode,
   deployFromEditor,
   dragFromPalette,
   editorSession,
@@ -216,5 +218,26 @@ describe('editor: door access', function () {
     await session.screenshot('access-audit');
     await closeWithDone(page);
     assert.deepEqual(session.errorLinesSince(mark), []);
+  });
+
+  it('takes a node saved without allow (the default, as at runtime), and refuses an allow filter the filter node refuses, in its words', async () => {
+    const [saved, unknownKey, wrongType] = await importNodes(page, [
+      { type: TYPE, door: 'saved without allow' },
+      { type: TYPE, door: 'unknown key', allow: '{"matched_person_in": [1]}' },
+      { type: TYPE, door: 'list for matched', allow: '{"matched": [true]}' },
+    ]);
+    try {
+      const views = await page.evaluate(
+        (ids) => ids.map((id: string) => ({ valid: RED.nodes.node(id).valid !== false, errors: (RED.nodes.node(id).validationErrors ?? []).join(' ') })),
+        [saved, unknownKey, wrongType],
+      );
+      assert.equal(views[0].valid, true, `saved without allow: ${views[0].errors}`);
+      assert.equal(views[1].valid, false, 'an unknown key passes the editor');
+      assert.match(views[1].errors, /matched_person_in/);
+      assert.equal(views[2].valid, false, 'a list for matched passes the editor');
+      assert.equal(await hasErrorBadge(page, unknownKey), true);
+    } finally {
+      for (const id of [saved, unknownKey, wrongType]) await removeNode(page, id);
+    }
   });
 });
