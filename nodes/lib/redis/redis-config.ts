@@ -9,7 +9,7 @@ export interface RedisProblem {
 export type ParsedRedis<T> = { ok: true; value: T } | { ok: false; problem: RedisProblem };
 
 export interface RedisSettings {
-  /** `redis://[user@]host:port[/db]` or `rediss://…` (TLS). */
+  /** `redis://host:port[/db]` or `rediss://…` (TLS); the ACL user and password are credentials, never in the URL. */
   url: string;
   /** Every key of the package starts with it (several sites on one Redis: one prefix each). */
   prefix: string;
@@ -37,8 +37,8 @@ export function parseRedisSettings(def: RedisDef): ParsedRedis<RedisSettings> {
   if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || !parsed.hostname) {
     return { ok: false, problem: { code: 'bad-url', value: url.replace(/\/\/[^@/]*@/, '//…@') } };
   }
-  if (parsed.password) {
-    // A password belongs in the credentials, never in flows.json.
+  if (parsed.password || parsed.username) {
+    // The ACL user and password belong in the credentials, never in flows.json.
     return { ok: false, problem: { code: 'bad-url', value: url.replace(/\/\/[^@/]*@/, '//…@') } };
   }
   const prefix = def.prefix === undefined || def.prefix === '' ? DEFAULT_PREFIX : def.prefix;
