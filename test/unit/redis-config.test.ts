@@ -1,6 +1,7 @@
 // The findface-redis config node's settings: what a flow may hold and what it
 // must not (a password or an ACL user in the URL: they are credentials).
 import assert from 'assert/strict';
+import { parseWebhookConfig } from '../../nodes/lib/delivery/webhook-config';
 import { DEFAULT_LEASE_S, DEFAULT_PREFIX, parseRedisSettings } from '../../nodes/lib/redis/redis-config';
 
 describe('findface-redis settings', () => {
@@ -32,5 +33,17 @@ describe('findface-redis settings', () => {
     const prefix = parseRedisSettings({ url: 'redis://h', prefix: 'a b' });
     assert.deepEqual(prefix, { ok: false, problem: { code: 'bad-prefix', value: 'a b' } });
     for (const leaseS of ['0.5', '301', 'x', -1]) assert.equal(parseRedisSettings({ url: 'redis://h', leaseS }).ok ? 'ok' : 'refused', 'refused', String(leaseS));
+  });
+});
+
+describe('findface-webhook queue property', () => {
+  const base = { id: 'hook', url: 'http://127.0.0.1:9/x' };
+  it('disk by default; redis needs the config node id; anything else is refused', () => {
+    const disk = parseWebhookConfig(base);
+    assert.ok(disk.ok && disk.value.queue === 'disk' && disk.value.redis === undefined);
+    const shared = parseWebhookConfig({ ...base, queue: 'redis', redis: 'r1' });
+    assert.ok(shared.ok && shared.value.queue === 'redis' && shared.value.redis === 'r1');
+    assert.deepEqual(parseWebhookConfig({ ...base, queue: 'redis' }), { ok: false, problem: { code: 'no-redis' } });
+    assert.deepEqual(parseWebhookConfig({ ...base, queue: 'memory' }), { ok: false, problem: { code: 'bad-queue', value: 'memory' } });
   });
 });

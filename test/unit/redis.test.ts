@@ -101,7 +101,22 @@ describeWithRedis('shared backend on a real Redis', function () {
       assert.equal(queue.bytes, '{"id":"c","camera":2}'.length);
       assert.deepEqual((await queue.peek(5)).map(String), ['{"id":"c","camera":2}']);
       await queue.destroy();
+      assert.equal(server.cli('XLEN', queue.keys.events), '1', 'a removed node leaves what is still queued to the instances that run it');
+      await queue.peek(1);
+      await queue.ack(1);
+      await queue.destroy();
       assert.equal(server.cli('EXISTS', queue.keys.events), '0');
+      assert.equal(server.cli('EXISTS', queue.keys.bytes), '0');
+    });
+
+    it('refuses, all or nothing, an append over its byte limit', async () => {
+      const queue = new RedisQueue({ redis: client(), prefix: newPrefix(), maxEvents: 0, maxBytes: 50, leaseValue: () => undefined });
+      await queue.append([{ id: 'a', camera: 1 }]);
+      await assert.rejects(queue.append([{ id: 'b', camera: 1 }, { id: 'c', camera: 1 }]), QueueFullError);
+      assert.equal(queue.length, 1);
+      assert.equal(server.cli('XLEN', queue.keys.events), '1');
+      await queue.append([{ id: 'b', camera: 1 }]);
+      assert.equal(queue.length, 2);
     });
 
     it('refuses to acknowledge a head that moved since it was read', async () => {
@@ -238,6 +253,7 @@ describeWithRedis('shared backend on a real Redis', function () {
       const takeoverMs = Date.now() - diedAt;
       await waitFor(() => received.flat().length >= 80 && b.queue.length === 0, 5000);
       await b.stop(1000);
+      await a.stop(0);
       const unique = [...new Set(received.flat())];
       assert.deepEqual(unique.sort((x, y) => x - y), Array.from({ length: 80 }, (_, i) => i));
       assert.ok(takeoverMs <= 500 + 500 / 3 + 300, `taken over after ${takeoverMs} ms`);
