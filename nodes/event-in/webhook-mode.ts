@@ -6,13 +6,13 @@ import type { Node } from 'node-red';
 import { ACK_PROPERTY, ackGroup, acknowledgedDownstream, WiredNode } from '../lib/event/acknowledgement';
 import type { FaceEvent } from '../lib/event/event';
 import { captureRawBody, isLiteralPath, routeKey } from '../lib/source/raw-body-capture';
-import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
 import { IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
 import type { WebhookModeConfig } from '../lib/source/event-in-config';
 import { removeRoute } from '../shell/http-routes';
 import { httpNodeRoot } from '../shell/settings';
 import { emitEvents, SourceContext, SourceMode, SourceModeFailure } from './source-mode';
+import { repeatDropper } from './repeats';
 
 export interface WebhookCredentials {
   secret?: string;
@@ -65,7 +65,7 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     warnedEmitted = true;
     return false;
   };
-  const recentIds = config.dedupWindowMs > 0 ? new RecentIds(config.dedupWindowMs) : undefined;
+  const repeats = repeatDropper(ctx, config.dedupWindowMs);
   let received = 0;
   let duplicates = 0;
   let rejected = 0;
@@ -100,11 +100,20 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
   };
 
   const accept = (events: FaceEvent[], res: Response) => {
-    let fresh = events;
-    if (recentIds) {
-      fresh = events.filter((event) => !recentIds.seenBefore(String(event.id)));
-      duplicates += events.length - fresh.length;
-    }
+    if (!repeats) return acceptFresh(events, events, res);
+    repeats.fresh(events).then(
+      (fresh) => acceptFresh(events, fresh, res),
+      (error: Error) => {
+        // Repeats cannot be told apart now (shared state away): FindFace sends again.
+        node.warn(RED._('findface-event-in.errors.not-queued', { error: error.message }));
+        res.status(503).json({ error: error.message });
+        noteRejected();
+      },
+    );
+  };
+
+  const acceptFresh = (events: FaceEvent[], fresh: FaceEvent[], res: Response) => {
+    duplicates += events.length - fresh.length;
     received += fresh.length;
     const answer: Record<string, number> = { accepted: fresh.length };
     if (fresh.length !== events.length) answer.duplicates = events.length - fresh.length;
@@ -114,7 +123,8 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
           res.status(200).json(answer);
           noteAccepted();
         } else {
-          // FindFace sends the batch again on anything but 200: nothing is lost.
+          // FindFace sends the batch again on anything but 200: nothing is lost, and its repeat is no repeat.
+          repeats?.forget(fresh.map((event) => String(event.id)));
           node.warn(RED._('findface-event-in.errors.not-queued', { error: outcome.error }));
           res.status(503).json({ error: outcome.error });
           noteRejected();

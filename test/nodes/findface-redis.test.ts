@@ -15,10 +15,13 @@ import { Receiver } from '../support/receiver';
 import { sleep, waitFor } from '../support/wait';
 import { seedEvent } from '../fixtures/events';
 import { NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
+import { FakeFindFace } from '../support/fake-findface';
 
 const eventInModule = require('../../nodes/event-in/findface-event-in.js');
 const webhookNode = require('../../nodes/webhook/findface-webhook.js');
 const redisNode = require('../../nodes/redis/findface-redis.js');
+const serverNode = require('../../nodes/server/findface-server.js');
+const accessNode = require('../../nodes/access/findface-access.js');
 
 type Msg = { payload: any; error?: any; topic?: string; [key: string]: unknown };
 
@@ -33,7 +36,7 @@ const ACL_PASSWORD = `pw-${process.pid}-${Date.now().toString(36)}`;
 const describeWithRedis = redisServerBinary() ? describe : describe.skip;
 if (!redisServerBinary()) console.log(`  (skipped: ${NO_REDIS_REASON})`);
 
-describeWithRedis('findface-webhook with its queue in Redis', function () {
+describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', function () {
   this.timeout(30000);
   const server = new RedisServer(['--user', 'default', 'off', '--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all']);
   server.cliAuth = ['--user', ACL_USER];
@@ -79,7 +82,7 @@ describeWithRedis('findface-webhook with its queue in Redis', function () {
   const streamKey = () => `${prefix}:webhook:hook:events`;
 
   async function load(nodes: unknown[], creds: unknown = credentials) {
-    await helper.load([eventIn, webhookNode, redisNode], [{ id: 'tab', type: 'tab' }, redisConfig(), ...around, ...nodes], creds);
+    await helper.load([eventIn, webhookNode, redisNode, serverNode, accessNode], [{ id: 'tab', type: 'tab' }, redisConfig(), ...around, ...nodes], creds);
   }
   const collect = (id: string) => {
     const received: Msg[] = [];
@@ -196,5 +199,63 @@ describeWithRedis('findface-webhook with its queue in Redis', function () {
     await helper.load([webhookNode, redisNode], [{ id: 'tab', type: 'tab' }, redisConfig({ url: `redis://:${ACL_PASSWORD}@127.0.0.1:${server.port}` }), hook({ wires: [[], []] })]);
     assert.ok(logLines('findface-webhook').some((line) => /errors\.redis-config/.test(line)));
     assert.ok(!JSON.stringify(helper.log().args).includes(ACL_PASSWORD), 'the refused URL is not repeated with its password');
+  });
+  describe('poll, repeats and doors shared through Redis', () => {
+    it('poll: idle while another instance holds the poll lease, saying who; takes over when it is free; the cursor in Redis', async () => {
+      const fake = await FakeFindFace.start();
+      try {
+        fake.addEvents(5);
+        const leaseKey = `${prefix}:poll:source:lease`;
+        server.cli('SET', leaseKey, 'other-host:4242:1', 'PX', '60000');
+        const poll = { id: 'source', z: 'tab', type: 'findface-event-in', mode: 'poll', server: 's1', redis: 'shared', pollIntervalS: 0.1, pollFilters: '{}', startAt: 'beginning', wires: [['out']] };
+        await load([poll, { id: 's1', type: 'findface-server', url: fake.url, timeout: 2000 }, { id: 'out', z: 'tab', type: 'helper' }], { ...credentials, s1: { token: fake.token } });
+        const out = collect('out');
+        await waitFor(() => /findface-redis\.status\.standby/.test(String(lastStatus('source').text)), 5000, 'the standby status');
+        await sleep(400);
+        assert.equal(out.length, 0, 'the other instance polls');
+        assert.equal(fake.requestsTo('/events/faces/').length, 0);
+        server.cli('DEL', leaseKey);
+        await waitFor(() => out.length === 5, 5000, 'the five events, once this instance holds the lease');
+        await waitFor(() => server.cli('GET', `${prefix}:poll:source:cursor`) !== '', 3000);
+        const cursor = JSON.parse(server.cli('GET', `${prefix}:poll:source:cursor`));
+        assert.equal(cursor.lastId, String(out[4].payload.id));
+      } finally {
+        await helper.unload();
+        await fake.close();
+      }
+    });
+
+    it('repeats: an event another instance already took within the window is dropped', async () => {
+      const source = { id: 'in', z: 'tab', type: 'findface-event-in', mode: 'webhook', path: '/ff/dedup', respond: 'emitted', dedupWindowS: 30, redis: 'shared', wires: [['out']] };
+      await load([source, { id: 'out', z: 'tab', type: 'helper' }]);
+      const out = collect('out');
+      await waitFor(() => server.cli('PING') === 'PONG' && lastStatus('in').fill !== undefined, 3000);
+      // The other instance took event 2 a moment ago.
+      server.cli('SET', `${prefix}:repeats:in:seen:2`, '1', 'PX', '30000');
+      const post = (ids: number[]) => request(httpNode).post('/ff/dedup').set('Content-Type', 'application/json').send(JSON.stringify(ids.map(ev)));
+      let answer = await post([1, 2, 3]);
+      for (let i = 0; i < 20 && answer.status === 503; i++) answer = await post([1, 2, 3]).then(async (a) => (await sleep(100), a));
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.body, { accepted: 2, duplicates: 1 });
+      assert.deepEqual((await post([1, 3])).body, { accepted: 0, duplicates: 2 });
+      assert.deepEqual(out.map((msg) => msg.payload.id), ['1', '3']);
+    });
+
+    it('door: one open per person within the cooldown across instances; the instance that loses holds', async () => {
+      const door = { id: 'door', z: 'tab', type: 'findface-access', door: 'entrance', allow: '{"matched": true}', cooldownS: 30, maxAgeS: 60, redis: 'shared', wires: [['opened'], ['denied']] };
+      await load([door, { id: 'opened', z: 'tab', type: 'helper' }, { id: 'denied', z: 'tab', type: 'helper' }]);
+      const opened = collect('opened');
+      await waitFor(() => server.cli('PING') === 'PONG', 3000);
+      await sleep(200);
+      // Another instance opened for person 11 a moment ago.
+      server.cli('SET', `${prefix}:access:door:person:11`, '1', 'PX', '30000');
+      const walkUp = (id: number, person: number) => ({ ...seedEvent, id: String(id), matched: true, matched_dossier: person, created_date: new Date().toISOString() });
+      helper.getNode('door').receive({ payload: walkUp(1, 11) });
+      helper.getNode('door').receive({ payload: walkUp(2, 12) });
+      await waitFor(() => opened.length === 1, 3000, 'the open for person 12');
+      await sleep(200);
+      assert.deepEqual(opened.map((msg) => msg.payload.personId), [12]);
+      assert.equal(server.cli('EXISTS', `${prefix}:access:door:person:12`), '1');
+    });
   });
 });

@@ -47,3 +47,8 @@ export function parseRedisSettings(def: RedisDef): ParsedRedis<RedisSettings> {
   if (!Number.isFinite(leaseS) || leaseS < 1 || leaseS > 300) return { ok: false, problem: { code: 'bad-lease', value: String(def.leaseS) } };
   return { ok: true, value: { url, prefix, leaseMs: Math.round(leaseS * 1000) } };
 }
+
+/** A node's `redis` property: the findface-redis config node's id, or undefined when none is chosen (everything local). */
+export function redisRef(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() && value !== '_ADD_' ? value.trim() : undefined;
+}
