@@ -12,10 +12,12 @@
 // - `<prefix>:lease`, the delivery lease (lease.ts);
 // - channel `<prefix>:appended`, published on every append, so that the
 //   holder wakes without polling.
-// An acknowledgement is one Lua script: it checks the lease (fenced), checks
-// that the head still ends with the id the holder read, deletes the entries.
-// So after a holder dies, the next one reads the same head again: at most
-// the batch in flight is sent twice.
+// An acknowledgement is one Lua script: it checks the lease (fenced) and
+// deletes the entries up to the last id the holder read (stream ids only
+// grow, so those are the ones read). It is idempotent: when Redis applied it
+// but its answer was lost (Redis killed, connection reset), the retry
+// deletes nothing more. After a holder dies, the next one reads the same
+// head again: at most the batch in flight is sent twice.
 import type { Redis } from 'ioredis';
 import { QueueFullError, EventQueue } from '../delivery/queue/queue';
 import { LEASE_GUARD } from './lease';
@@ -42,10 +44,7 @@ redis.call('PUBLISH', KEYS[3], length)
 return {length, total}`;
 
 const ACK = `${LEASE_GUARD}
-local entries = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', ARGV[2])
-if #entries < tonumber(ARGV[2]) or entries[#entries][1] ~= ARGV[3] then
-  return redis.error_reply('QUEUE_MOVED the head of the queue is not what was read')
-end
+local entries = redis.call('XRANGE', KEYS[2], '-', ARGV[3], 'COUNT', ARGV[2])
 local bytes = 0
 for _, entry in ipairs(entries) do
   redis.call('XDEL', KEYS[2], entry[1])
@@ -158,7 +157,7 @@ export class RedisQueue implements EventQueue {
       this.headIds = this.headIds.slice(count);
     } catch (error) {
       const message = (error as Error).message ?? '';
-      const code = /^(LEASE_LOST|QUEUE_MOVED)/.exec(message)?.[1];
+      const code = /^(LEASE_LOST)/.exec(message)?.[1];
       throw code ? Object.assign(error as Error, { code }) : error;
     }
   }
