@@ -7,7 +7,7 @@
 //   node bench/run.js [section ...] [--profile]
 //
 // Sections (all by default, in this order): ingest, ceiling, own-port, filter, sender,
-// harness, latency, backlog, door, door-latency, door-load; `queue` (the durable queue alone, bench/queue.ts)
+// harness, inflight, redis, latency, backlog, door, door-latency, door-load; `queue` (the durable queue alone, bench/queue.ts)
 // only when named. --profile runs every Node-RED process under `node --cpu-prof`
 // (profiles and a summary of the hottest functions in bench/results/profiles/
 // <section>/; the figures of a profiled run are slower and not comparable).
@@ -66,11 +66,12 @@ const SECTIONS: Section[] = [
   { name: 'backlog', limitS: 480, run: (execArgv) => require('./backlog').run({ execArgv }) },
   { name: 'queue', limitS: 300, run: () => require('./queue').run() },
   { name: 'inflight', limitS: 120, run: () => require('./inflight').run() },
+  { name: 'redis', limitS: 120, run: () => require('./redis-queue').run() },
   { name: 'door', limitS: 60, run: () => require('./access').run(['decision']) },
   { name: 'door-latency', limitS: 150, run: () => require('./access').run(['latency']) },
   { name: 'door-load', limitS: 120, run: () => require('./access').run(['load']) },
 ];
-const DEFAULT_SECTIONS = ['ingest', 'ceiling', 'own-port', 'filter', 'sender', 'harness', 'inflight', 'latency', 'backlog', 'door', 'door-latency', 'door-load'];
+const DEFAULT_SECTIONS = ['ingest', 'ceiling', 'own-port', 'filter', 'sender', 'harness', 'inflight', 'redis', 'latency', 'backlog', 'door', 'door-latency', 'door-load'];
 
 const num = (figures: Figures | undefined, key: string): number | null => {
   const value = figures?.[key];
@@ -167,6 +168,13 @@ function rows(results: Record<string, SectionResult>): Row[] {
     if (harness !== null) add({ area: 'sender', measure: 'webhook node, batch 100, durable, log info', baselineName: 'same generator → counting node (no queue, no HTTP)', baseline: harness, ours, unit: 'events/s', target: '(harness ceiling)', met: null });
     const plain = num(f('backlog'), 'plainClientDrainEventsPerS');
     if (plain !== null) add({ area: 'sender', measure: 'webhook node, batch 100, durable, log info', baselineName: 'plain http client (own process), batches of 100', baseline: plain, ours, unit: 'events/s', target: '(HTTP ceiling)', met: null });
+  }
+  if (results.redis) {
+    const r = f('redis');
+    const disk = num(r, 'diskQueueEventsPerS');
+    const shared = num(r, 'redisQueueEventsPerS');
+    // Not a target: the price of one delivery shared by several instances (a Redis round trip per append and per acknowledgement).
+    add({ area: 'sender queue', measure: 'Redis queue (fenced lease), batch 100, 1 event per append', baselineName: 'disk queue, same sender and load', baseline: disk, ours: shared, unit: 'events/s', target: '(info)', met: null });
   }
   if (results.inflight) {
     const fl = f('inflight');

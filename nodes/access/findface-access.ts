@@ -18,6 +18,9 @@ import { AuditTrail, readRecentAudit } from '../lib/access/audit-trail';
 import { HTTP_ADMIN_URL_ENV, HTTP_NODE_URL_ENV, httpNodeUrl } from '../lib/access/http-node-url';
 import { EventPropertyDef, messageProperty, parseEventProperty } from '../shell/event-property';
 import { problemText as nodeProblemText } from '../shell/node-errors';
+import { redisRef } from '../lib/redis/redis-config';
+import { claimFirst } from '../lib/redis/shared-state';
+import { RedisHandle, resolveRedis } from '../redis/redis-handle';
 
 interface AccessNodeDef extends NodeDef, AccessDef, EventPropertyDef {
   /** Optional findface-server config node: camera groups for the allow filter. */
@@ -67,6 +70,11 @@ export = function (RED: NodeAPI) {
       else if (server.configError) serverProblem = RED._('findface-filter.errors.server-config', { error: server.configError });
       else lease = server.acquireCameraGroups();
     }
+    // Cooldowns shared with other instances (property `redis`): never a silent local fallback.
+    const redisId = redisRef((config as { redis?: unknown }).redis);
+    const resolved = redisId ? resolveRedis(RED, redisId) : undefined;
+    if (resolved && 'error' in resolved) serverProblem = serverProblem ?? resolved.error;
+    const shared: RedisHandle | undefined = resolved && 'handle' in resolved ? resolved.handle : undefined;
     const parsed = serverProblem ? undefined : parseAccessConfig(config, lease ? (cameraId) => lease!.groups.groupOf(cameraId) : undefined);
     // A message property only: a door decides on the event that arrived, never on one a context key still holds.
     const property = parseEventProperty(RED.util, config, ['msg']);
@@ -156,7 +164,18 @@ export = function (RED: NodeAPI) {
       const time = { wallMs: systemClock.now(), monoMs: systemClock.monotonic() };
       const result = decide(rules, state, event, time);
       state = result.state;
-      const decision = result.decision;
+      const local = result.decision;
+      if (!shared || local.kind !== 'granted') return settle(msg, event, send, own, time, local);
+      // Another instance may have opened for this person within the cooldown: the first claim in Redis opens.
+      claimFirst(shared.redis, shared.key('access', node.id, 'person', String(local.personId)), Math.max(1, rules.cooldownMs)).then(
+        (won) => settle(msg, event, send, own, time, won ? local : { ...local, kind: 'cooldown', remainingMs: rules.cooldownMs }),
+        // Not sure it would be the only open: the door stays shut, as when it cannot hold its state.
+        () => settle(msg, event, send, own, time, { ...local, kind: 'denied', reason: 'busy' }),
+      );
+    };
+
+    const settle = (msg: NodeMessageInFlow, event: FaceEvent, send: Send, own: boolean, time: { wallMs: number; monoMs: number }, decision: Decision) => {
+      if (closed) return;
       counts[decision.kind]++;
       last = { decision, atMono: time.monoMs };
       trail.append(auditRecord(door, decision, event, time.wallMs));
@@ -179,6 +198,7 @@ export = function (RED: NodeAPI) {
         out.reason = decision.reason;
         send([null, out]);
       }
+      if (shared) scheduleStatus();
     };
 
     node.on('input', (msg: NodeMessageInFlow, send, done) => {

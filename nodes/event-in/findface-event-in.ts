@@ -12,6 +12,8 @@ import { pollMode } from './poll-mode';
 import { simulateMode } from './simulate-mode';
 import type { SourceContext, SourceMode, SourceModeFailure } from './source-mode';
 import { WebhookCredentials, webhookMode } from './webhook-mode';
+import { redisRef } from '../lib/redis/redis-config';
+import { resolveRedis } from '../redis/redis-handle';
 
 type EventInDef = NodeDef & EventInProperties;
 
@@ -29,6 +31,16 @@ export = function (RED: NodeAPI) {
     const status = new ThrottledStatus(node, () => running.mode?.status() ?? {});
     const ctx: SourceContext & { node: Node<WebhookCredentials> } = { RED, node, statusChanged: () => status.request() };
     const config = parsed.value;
+    // Shared with other instances through Redis: never a silent local fallback when it cannot be used.
+    const redisId = config.mode === 'simulate' ? undefined : redisRef((def as { redis?: unknown }).redis);
+    if (redisId) {
+      const resolved = resolveRedis(RED, redisId);
+      if ('error' in resolved) {
+        refuseEveryInput(node, resolved.error);
+        return;
+      }
+      ctx.shared = resolved.handle;
+    }
     if (config.mode !== 'simulate' && config.cardsFrom !== undefined) {
       const cards = findFaceServer(RED, config.cardsFrom)?.cards() ?? null;
       if (cards) ctx.cardOf = (dossierId) => cards.peek(dossierId);

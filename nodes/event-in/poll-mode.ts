@@ -1,6 +1,12 @@
 // Poll mode: events read from a FindFace server (lib/findface/poller.ts),
 // never one twice; the cursor is kept in <userDir>/findface-cursors. Any input
 // polls at once (also the way to retry at once after a 401, once the token is fixed).
+// With a findface-redis config node (`redis`) the cursor is kept in Redis and
+// only the instance holding the poll lease polls (lib/redis/leased-job.ts);
+// the others show which instance does.
+import { LeasedJob } from '../lib/redis/leased-job';
+import { RedisCursorStore } from '../lib/redis/shared-state';
+import { short } from '../lib/common/values';
 import path from 'path';
 import type { NodeMessage, NodeStatus } from 'node-red';
 import type { FaceEvent } from '../lib/event/event';
@@ -22,15 +28,20 @@ export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode
   const cursorsDir = path.join(userDir(RED), 'findface-cursors');
   const cursorFile = childPath(cursorsDir, `${nodeFileName(node.id)}.json`);
   adoptLegacyFile(cursorsDir, `${node.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json`, cursorFile); // the name earlier versions used
-  const store = new FileCursorStore(cursorFile);
+  const shared = ctx.shared;
+  const leaseKey = shared?.key('poll', node.id, 'lease');
+  let job: LeasedJob | undefined;
+  const store = shared && leaseKey ? new RedisCursorStore(shared.redis, shared.key('poll', node.id, 'cursor'), { key: leaseKey, value: () => job?.leaseValue }) : new FileCursorStore(cursorFile);
+  const sharedView = { holding: false, holder: undefined as string | undefined, connected: true, error: undefined as string | undefined };
   // The server may ignore a filter: what the event shows is checked again before it is emitted.
   const groupsLease = 'camera_groups' in config.filters ? server.acquireCameraGroups() : undefined;
   const selection = compilePollSelection(config.selection, (camera) => groupsLease?.groups.groupOf(camera));
   let current: PollerStatus | undefined;
   let lastReported = '';
-  const poller = new Poller({
+  const client = server.client;
+  const makePoller = () => new Poller({
     select: (event) => selection.failing(event),
-    source: server.client,
+    source: client,
     store,
     sourceKey: server.url,
     intervalMs: config.intervalMs,
@@ -48,10 +59,53 @@ export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode
     },
     onWarning: (message) => node.warn(message),
   });
-  poller.start();
+  let poller: Poller | undefined;
+  let unwatch: (() => void) | undefined;
+  if (shared && leaseKey) {
+    job = new LeasedJob({
+      redis: shared.redis,
+      key: leaseKey,
+      owner: shared.instanceId,
+      ttlMs: shared.settings.leaseMs,
+      run: () => {
+        const running = makePoller();
+        poller = running;
+        running.start();
+        return async () => {
+          if (poller === running) poller = undefined;
+          await running.stop();
+        };
+      },
+      onHolder: (holding, holder) => {
+        sharedView.holding = holding;
+        sharedView.holder = holder;
+        ctx.statusChanged();
+      },
+      onError: (error) => {
+        sharedView.error = error.message;
+        ctx.statusChanged();
+      },
+    });
+    unwatch = shared.watchConnection((connected, error) => {
+      sharedView.connected = connected;
+      if (error) sharedView.error = error;
+      ctx.statusChanged();
+    });
+    job.start();
+  } else {
+    poller = makePoller();
+    poller.start();
+  }
 
   return {
     status: () => {
+      if (shared && !sharedView.connected && sharedView.error !== undefined) {
+        return { fill: 'red', shape: 'ring', text: RED._('findface-redis.status.redis-down', { error: short(sharedView.error, 16) }) };
+      }
+      if (shared && !sharedView.holding) {
+        const holder = sharedView.holder;
+        return { fill: 'grey', shape: 'ring', text: holder ? RED._('findface-redis.status.standby', { holder: short(holder, 24) }) : RED._('findface-redis.status.standby-nobody') };
+      }
       const status = current ?? { state: 'idle', emitted: 0, waitMs: undefined, error: undefined };
       const count = status.emitted;
       const t = (key: string, values?: Record<string, string | number>) => RED._(`findface-event-in.status.poll.${key}`, values);
@@ -63,13 +117,16 @@ export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode
       return { fill: FILLS[status.state] ?? 'grey', shape: 'dot', text: t(status.state, { count, seconds }) };
     },
     input(_msg, done) {
-      poller.trigger();
+      poller?.trigger();
       done();
     },
     async stop(removed) {
-      await poller.stop();
+      unwatch?.();
+      if (job) await job.stop();
+      else await poller?.stop();
       groupsLease?.release();
-      if (removed) await store.remove();
+      // A cursor in Redis stays for the instances that still run the node.
+      if (removed && store instanceof FileCursorStore) await store.remove();
     },
   };
 }

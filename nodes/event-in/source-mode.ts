@@ -6,6 +6,7 @@ import type { FaceEvent } from '../lib/event/event';
 import { eventMessage, EventSourceKind } from '../lib/source/event-messages';
 import type { CardInfo } from '../lib/findface/card-lookup';
 import type { Done } from '../shell/node-errors';
+import type { RedisHandle } from '../redis/redis-handle';
 
 export interface SourceMode {
   status(): NodeStatus;
@@ -26,6 +27,8 @@ export interface SourceContext {
   statusChanged(): void;
   /** "Who was seen": the card from the server's cache, never waited for (lib/findface/card-lookup.ts). */
   cardOf?: (dossierId: number) => CardInfo | undefined;
+  /** The findface-redis config node shared with other instances (property `redis`): poll lease and cursor, repeats. */
+  shared?: RedisHandle;
 }
 
 /** The events as messages, one send each: Node-RED deep-clones all but the first message of a multi-message send. */

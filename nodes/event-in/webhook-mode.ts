@@ -9,7 +9,6 @@ import type { Node } from 'node-red';
 import { ACK_PROPERTY, ackGroup, acknowledgedDownstream, WiredNode } from '../lib/event/acknowledgement';
 import type { FaceEvent } from '../lib/event/event';
 import { routeKey } from '../lib/source/raw-body-capture';
-import { RecentIds } from '../lib/source/recent-ids';
 import { parseSecrets } from '../lib/common/standard-webhooks';
 import { IntakeRequest, IntakeResult, takeWebhookRequest } from '../lib/source/webhook-intake';
 import { RejectionFade } from '../lib/source/rejection-fade';
@@ -17,6 +16,7 @@ import type { WebhookModeConfig } from '../lib/source/event-in-config';
 import type { ListenerTls } from '../lib/source/port-listener';
 import { emitEvents, SourceContext, SourceMode, SourceModeFailure } from './source-mode';
 import { serveOnHttpNode, serveOnOwnPort, tlsOf } from './webhook-serve';
+import { repeatDropper } from './repeats';
 
 export interface WebhookCredentials {
   secret?: string;
@@ -85,7 +85,7 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
     warnedEmitted = true;
     return false;
   };
-  const recentIds = config.dedupWindowMs > 0 ? new RecentIds(config.dedupWindowMs) : undefined;
+  const repeats = repeatDropper(ctx, config.dedupWindowMs);
   let received = 0;
   let duplicates = 0;
   let rejected = 0;
@@ -116,11 +116,20 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
   };
 
   const accept = (events: FaceEvent[], res: ServerResponse) => {
-    let fresh = events;
-    if (recentIds) {
-      fresh = events.filter((event) => !recentIds.seenBefore(String(event.id)));
-      duplicates += events.length - fresh.length;
-    }
+    if (!repeats) return acceptFresh(events, events, res);
+    repeats.fresh(events).then(
+      (fresh) => acceptFresh(events, fresh, res),
+      (error: Error) => {
+        // Repeats cannot be told apart now (shared state away): FindFace sends again.
+        node.warn(RED._('findface-event-in.errors.not-queued', { error: error.message }));
+        answer(res, 503, { error: error.message });
+        noteRejected();
+      },
+    );
+  };
+
+  const acceptFresh = (events: FaceEvent[], fresh: FaceEvent[], res: ServerResponse) => {
+    duplicates += events.length - fresh.length;
     received += fresh.length;
     const accepted: Record<string, number> = { accepted: fresh.length };
     if (fresh.length !== events.length) accepted.duplicates = events.length - fresh.length;
@@ -133,7 +142,8 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
             answer(res, 200, accepted);
             noteAccepted();
           } else {
-            // FindFace sends the batch again on anything but 200: nothing is lost.
+            // FindFace sends the batch again on anything but 200: nothing is lost, and its repeat is no repeat.
+            repeats?.forget(fresh.map((event) => String(event.id)));
             node.warn(RED._('findface-event-in.errors.not-queued', { error: outcome.error }));
             answer(res, 503, { error: outcome.error });
             noteRejected();

@@ -55,15 +55,21 @@ export = function (RED: NodeAPI) {
     const watchers = new Set<(connected: boolean, error?: string) => void>();
     let connected = false;
     let lastError: string | undefined;
+    /** One warning per outage, not one per reconnect attempt. */
+    let outageLogged = false;
     const tell = () => watchers.forEach((watch) => watch(connected, lastError));
     redis.on('ready', () => {
       connected = true;
       lastError = undefined;
+      if (outageLogged) node.log(RED._('findface-redis.log.up', { url: settings.url }));
+      outageLogged = false;
       tell();
     });
     redis.on('error', (error: Error) => {
-      // ioredis names host and port, never the password.
+      // ioredis names host and port, never the user or the password.
       lastError = error.message;
+      if (!outageLogged) node.warn(RED._('findface-redis.log.down', { url: settings.url, error: error.message }));
+      outageLogged = true;
       tell();
     });
     redis.on('end', () => {

@@ -1,5 +1,6 @@
 // What the findface-redis config node gives the nodes that use it.
 import type { Redis } from 'ioredis';
+import type { NodeAPI } from 'node-red';
 import type { RedisSettings } from '../lib/redis/redis-config';
 
 export interface RedisHandle {
@@ -16,4 +17,12 @@ export interface RedisHandle {
   watchConnection(listener: (connected: boolean, error?: string) => void): () => void;
   /** `prefix:part:part…`: every key of the package. */
   key(...parts: string[]): string;
+}
+
+/** The findface-redis config node a node names, or the reason it cannot be used (in the node's own words). */
+export function resolveRedis(RED: NodeAPI, id: string): { handle: RedisHandle } | { error: string } {
+  const handle = RED.nodes.getNode(id) as unknown as RedisHandle | null;
+  if (!handle) return { error: RED._('findface-redis.errors.not-deployed', { id }) };
+  if (handle.configError) return { error: RED._('findface-redis.errors.config', { error: handle.configError }) };
+  return { handle };
 }

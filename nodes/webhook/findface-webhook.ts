@@ -2,8 +2,12 @@
 // Every input's `property` (msg.payload by default, shell/event-property.ts) is appended to a durable on-disk queue
 // (<userDir>/findface-queues/<nodeFileName(id)>, lib/delivery/queue/queue-dir.ts)
 // and delivered in batches by the retrying sender (lib/delivery/sender.ts:
-// maxInFlight POSTs in flight, one by default; FindFace's backoff). The properties are parsed by lib/delivery/webhook-config.ts; this
-// file wires queue, sender, transport, status, outputs and logs.
+// maxInFlight POSTs in flight, one by default; FindFace's backoff). With
+// `queue: "redis"` the queue is a stream in the Redis of a findface-redis
+// config node, shared by several Node-RED instances; the one holding the
+// delivery lease runs the sender (lib/redis/shared-delivery.ts). The
+// properties are parsed by lib/delivery/webhook-config.ts; this file wires
+// queue, sender, transport, status, outputs and logs.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { acknowledge } from '../lib/event/acknowledgement';
 import { describeCorrupt, DurableQueue } from '../lib/delivery/queue/durable-queue';
@@ -11,6 +15,8 @@ import { adoptLegacyQueueDir, queueDirFor, queuesRoot } from '../lib/delivery/qu
 import { absoluteUrl, httpNodeSettingsOf } from '../lib/delivery/target-url';
 import { EventQueue } from '../lib/delivery/queue/queue';
 import { DeliveredReport, GivenUpReport, Sender } from '../lib/delivery/sender';
+import { SharedDelivery } from '../lib/redis/shared-delivery';
+import type { RedisHandle } from '../redis/redis-handle';
 import { parseWebhookConfig, WebhookConfig, WebhookProperties } from '../lib/delivery/webhook-config';
 import { WebhookHttp } from '../lib/delivery/http-transport';
 import { parseSecrets } from '../lib/common/standard-webhooks';
@@ -50,10 +56,22 @@ export = function (RED: NodeAPI) {
     const refuse = (problem: Problem) => refuseEveryInput(node, `${RED._('findface-webhook.status.config-error')}: ${problemText(RED, 'findface-webhook', problem)}`);
     if (!parsed.ok) return void refuse(parsed.problem);
     if (!property.ok) return void refuse(property.problem);
-    startWebhook(node, parsed.value, property.value);
+    let shared: RedisHandle | undefined;
+    if (parsed.value.queue === 'redis') {
+      const id = parsed.value.redis ?? '';
+      shared = (RED.nodes.getNode(id) as unknown as RedisHandle | null) ?? undefined;
+      const problem = !shared
+        ? RED._('findface-webhook.errors.redis-missing', { id })
+        : shared.configError
+          ? RED._('findface-webhook.errors.redis-config', { error: shared.configError })
+          : undefined;
+      // Never a silent local queue instead of the shared one: the other instances would not see it.
+      if (problem) return void refuseEveryInput(node, `${RED._('findface-webhook.status.config-error')}: ${problem}`);
+    }
+    startWebhook(node, parsed.value, property.value, shared);
   }
 
-  function startWebhook(node: Node<WebhookCredentials> & WebhookNode, config: WebhookConfig, property: EventProperty): void {
+  function startWebhook(node: Node<WebhookCredentials> & WebhookNode, config: WebhookConfig, property: EventProperty, shared: RedisHandle | undefined): void {
     const { title } = config;
     const dir = userDir(RED);
     const queueDir = queueDirFor(dir, node.id);
@@ -94,8 +112,68 @@ export = function (RED: NodeAPI) {
       node.error(error.message, { topic: title, payload: { code: error.code ?? 'ERROR', url: config.url, queued: queue?.length ?? 0 } } as NodeMessage);
     };
 
+    const makeSender = (opened: EventQueue) =>
+      new Sender({
+        queue: opened,
+        transport: http.transport,
+        title,
+        batchSize: config.batchSize,
+        lingerMs: config.lingerMs,
+        timeoutMs: config.timeoutMs,
+        maxInFlight: config.maxInFlight,
+        backoff: config.backoff,
+        maxAttempts: config.maxAttempts,
+        successCodes: config.successCodes,
+        hooks: {
+          // FindFace's per-event lines at info: off with logEvents false, and not made at all when no logger prints info.
+          log: config.logEvents && logsInfo ? (line) => node.log(line) : undefined,
+          warn: (line) => node.warn(line),
+          status: () => status.request(),
+          delivered: onDelivered,
+          givenUp: onGivenUp,
+          error: onError,
+        },
+      });
+
     let ready: Promise<Sender | undefined> = Promise.resolve(undefined);
-    if (config.active) {
+    let stopDelivery = (started: Sender, graceMs: number) => started.stop(graceMs);
+    let unwatchRedis: (() => void) | undefined;
+    if (config.active && shared) {
+      const redis = shared;
+      const sharedView = { connected: false, holding: false } as NonNullable<WebhookView['shared']>;
+      view.shared = sharedView;
+      const delivery = new SharedDelivery({
+        redis: redis.redis,
+        prefix: redis.key('webhook', node.id),
+        owner: redis.instanceId,
+        leaseMs: redis.settings.leaseMs,
+        maxEvents: config.queueMaxEvents,
+        maxBytes: config.queueMaxBytes,
+        subscribe: (channel, listener) => redis.subscribe(channel, listener),
+        makeSender,
+        onHolder: (holding, holder) => {
+          sharedView.holding = holding;
+          sharedView.holder = holder;
+          status.request();
+        },
+        // Lease and refresh failures while Redis is away: the status says so (the config node logs the outage once).
+        onError: (error) => {
+          sharedView.error = error.message;
+          status.request();
+        },
+      });
+      unwatchRedis = redis.watchConnection((connected, error) => {
+        sharedView.connected = connected;
+        if (error) sharedView.error = error;
+        status.request();
+      });
+      queue = delivery.queue;
+      sender = delivery.sender;
+      view.sender = sender;
+      delivery.start();
+      stopDelivery = (_started, graceMs) => delivery.stop(graceMs);
+      ready = Promise.resolve(sender);
+    } else if (config.active) {
       // A queue of an earlier version (named by the id itself) moves to its new name first.
       ready = adoptLegacyQueueDir(dir, node.id)
         .then((adopted) => {
@@ -112,27 +190,7 @@ export = function (RED: NodeAPI) {
         (opened: EventQueue) => {
           queue = opened;
           if (closed) return undefined;
-          sender = new Sender({
-            queue: opened,
-            transport: http.transport,
-            title,
-            batchSize: config.batchSize,
-            lingerMs: config.lingerMs,
-            timeoutMs: config.timeoutMs,
-            maxInFlight: config.maxInFlight,
-            backoff: config.backoff,
-            maxAttempts: config.maxAttempts,
-            successCodes: config.successCodes,
-            hooks: {
-              // FindFace's per-event lines at info: off with logEvents false, and not made at all when no logger prints info.
-              log: config.logEvents && logsInfo ? (line) => node.log(line) : undefined,
-              warn: (line) => node.warn(line),
-              status: () => status.request(),
-              delivered: onDelivered,
-              givenUp: onGivenUp,
-              error: onError,
-            },
-          });
+          sender = makeSender(opened);
           view.sender = sender;
           sender.start();
           status.request();
@@ -202,10 +260,11 @@ export = function (RED: NodeAPI) {
     node.on('close', (removed: boolean, done: () => void) => {
       closed = true;
       status.close();
+      unwatchRedis?.();
       const finish = async () => {
         const started = await ready;
         if (unsettled > 0) await new Promise<void>((resolve) => (onAllSettled = resolve));
-        if (started) await started.stop(Math.min(config.timeoutMs || CLOSE_GRACE_MS, CLOSE_GRACE_MS));
+        if (started) await stopDelivery(started, Math.min(config.timeoutMs || CLOSE_GRACE_MS, CLOSE_GRACE_MS));
         // Only a queue this node opened is deleted: one that failed to open ("already open") belongs to another node.
         if (queue) await (removed ? queue.destroy() : queue.close());
       };

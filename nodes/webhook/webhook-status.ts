@@ -9,6 +9,8 @@ export interface WebhookView {
   queueError?: string;
   queueFull: boolean;
   sender?: { status: SenderStatus };
+  /** With queue "redis": the connection, and whether this instance holds the delivery lease (else who does). */
+  shared?: { connected: boolean; error?: string; holding: boolean; holder?: string };
 }
 
 export function webhookStatus(RED: NodeAPI, view: WebhookView): NodeStatus {
@@ -16,6 +18,11 @@ export function webhookStatus(RED: NodeAPI, view: WebhookView): NodeStatus {
   if (view.configProblem) return { fill: 'red', shape: 'ring', text: t('config-error') };
   if (!view.active) return { fill: 'grey', shape: 'ring', text: t('inactive') };
   if (view.queueError) return { fill: 'red', shape: 'ring', text: t('queue-error') };
+  if (view.shared && !view.shared.connected) {
+    // Before the first connection nothing failed yet: still opening.
+    if (view.shared.error === undefined) return { fill: 'grey', shape: 'dot', text: t('opening') };
+    return { fill: 'red', shape: 'ring', text: t('redis-down', { error: short(view.shared.error, 16) }) };
+  }
   if (!view.sender) return { fill: 'grey', shape: 'dot', text: t('opening') };
   const s = view.sender.status;
   const count = s.depth;
@@ -23,6 +30,11 @@ export function webhookStatus(RED: NodeAPI, view: WebhookView): NodeStatus {
   const error = s.lastError ? short(s.lastError.code || s.lastError.message, 14) : '';
   if (s.state === 'gone') return { fill: 'red', shape: 'ring', text: t('gone', { count }) };
   if (view.queueFull) return { fill: 'red', shape: 'dot', text: t('full', { count }) };
+  if (view.shared && !view.shared.holding) {
+    // Another instance delivers: this one only queues.
+    const holder = view.shared.holder;
+    return { fill: 'grey', shape: 'dot', text: holder ? t('standby', { count, holder: short(holder, 16) }) : t('standby-nobody', { count }) };
+  }
   if (s.state === 'backoff') return { fill: 'yellow', shape: 'ring', text: t('backoff', { seconds: (s.backoffSeconds ?? 0).toFixed(1), count, error }) };
   if (s.state === 'sending' || s.state === 'lingering') return { fill: 'blue', shape: 'dot', text: t('sending', { count }) };
   if (error) return { fill: 'yellow', shape: 'dot', text: t('idle-error', { count, error }) };

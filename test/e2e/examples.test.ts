@@ -11,6 +11,7 @@ import fs from 'fs';
 import path from 'path';
 import { NodeRedProcess, repoRoot } from '../support/node-red-process';
 import { waitFor } from '../support/wait';
+import { NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
 import { seedEvent } from '../fixtures/events';
 
 interface FlowNode {
@@ -228,5 +229,37 @@ describe('the example flows in a real Node-RED', function () {
     assert.equal(new Set(events.map((event) => event.id)).size, events.length, 'an event came out twice');
     assert.ok(received(files.get('/demo-findface/cameras')).length >= 1, 'the filter never read the camera list');
     assert.deepEqual(logErrors(), []);
+  });
+  it('05-several-instances-redis: with a Redis, events posted to the source reach the stand-in receiver through the Redis queue, a repeat is dropped, the door opens once', async function () {
+    if (!redisServerBinary()) {
+      this.test!.title += ` (pending: ${NO_REDIS_REASON})`;
+      this.skip();
+    }
+    const redis = new RedisServer();
+    await redis.start();
+    try {
+      const accessId = 'a5f0c0de00000108';
+      const flow = loadExample('05-several-instances-redis').map((node) => (node.type === 'findface-redis' ? { ...node, url: redis.url } : node));
+      const dir = fs.mkdtempSync(path.join(nodeRed.userDir, '05-'));
+      const copy = testCopy('05-several-instances-redis', flow, nodeRed.port, dir, [accessId]);
+      await nodeRed.deploy(copy.flow);
+      const event = (id: string) => ({ ...seedEvent, id, matched: true, matched_dossier: 5, created_date: new Date().toISOString() });
+      const source = `${nodeRed.url}${HTTP_NODE_ROOT}/findface/ha-events`;
+      const first = await waitFor(async () => {
+        const answer = await post(source, [event('7001'), event('7002')]);
+        return answer.status === 200 ? answer : undefined;
+      }, 10000, 'a 200 once the configuration node is connected');
+      assert.deepEqual(await first.json(), { accepted: 2 });
+      assert.deepEqual(await (await post(source, [event('7002')])).json(), { accepted: 0, duplicates: 1 });
+      const batches = await waitFor(() => (batchesOf(copy.files.get('/ha-demo/receiver')).flat().length >= 2 ? batchesOf(copy.files.get('/ha-demo/receiver')) : undefined), 10000, 'the receiver\'s batch');
+      assert.deepEqual(batches.flat().map((e) => e.id), ['7001', '7002']);
+      await waitFor(() => received(copy.files.get(`output:${accessId}`)).length >= 1, 5000, 'the door open');
+      assert.equal(received(copy.files.get(`output:${accessId}`)).length, 1, 'one open for the person');
+      assert.equal(redis.cli('XLEN', 'findface-example:webhook:a5f0c0de00000103:events'), '0');
+      assert.deepEqual(logErrors(), []);
+    } finally {
+      await nodeRed.deploy([]);
+      await redis.dispose();
+    }
   });
 });

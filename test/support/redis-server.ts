@@ -34,6 +34,9 @@ export class RedisServer {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-redis-'));
   port = 0;
 
+  /** `extraArgs`: more redis-server options, e.g. an ACL user (`--user alice on >secret ~* &* +@all`). */
+  constructor(private readonly extraArgs: string[] = []) {}
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -43,7 +46,7 @@ export class RedisServer {
     const binary = redisServerBinary();
     if (!binary) throw new Error(NO_REDIS_REASON);
     if (!this.port) this.port = await freePort();
-    const args = ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'];
+    const args = ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', ...this.extraArgs];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     let output = '';
@@ -78,8 +81,12 @@ export class RedisServer {
 
   /** Runs redis-cli-like commands without a client: for test assertions only. */
   cli(...args: string[]): string {
-    return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...args], { encoding: 'utf8' }).trim();
+    return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...this.cliAuth, ...args], { encoding: 'utf8', env: this.cliPassword ? { ...process.env, REDISCLI_AUTH: this.cliPassword } : process.env }).trim();
   }
+
+  /** What `cli` authenticates with, for a server started with an ACL user. */
+  cliAuth: string[] = [];
+  cliPassword = '';
 
   async dispose(): Promise<void> {
     await this.stop('SIGKILL');

@@ -87,8 +87,8 @@ describe('example flows', function () {
     exampleFiles.map((file) => [file, JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as FlowNode[]]),
   );
 
-  it('are the four the README names', () => {
-    assert.deepEqual(exampleFiles, ['01-seed-walkthrough.json', '02-door-access-control.json', '03-fan-out.json', '04-poll-findface-server.json']);
+  it('are the five the README names', () => {
+    assert.deepEqual(exampleFiles, ['01-seed-walkthrough.json', '02-door-access-control.json', '03-fan-out.json', '04-poll-findface-server.json', '05-several-instances-redis.json']);
   });
 
   it('knows the core types and ours (sanity check of this test)', () => {

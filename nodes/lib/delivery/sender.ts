@@ -302,11 +302,11 @@ export class Sender {
    */
   async enqueue(payloads: unknown[]): Promise<void> {
     if (payloads.length === 0) return;
-    await this.queue.append(payloads);
+    const lengthAfter = await this.queue.append(payloads);
     if (this.pendingSince === undefined) this.pendingSince = this.clock.monotonic();
     const log = this.hooks.log;
     if (log) {
-      const first = this.queue.length - payloads.length;
+      const first = (typeof lengthAfter === 'number' ? lengthAfter : this.queue.length) - payloads.length;
       for (let i = 0; i < payloads.length; i++) {
         log(`Event ${idText(eventIdOf(payloads[i]))} enqueued for webhook ${this.title} (${first + i + 1} items in queue)`);
       }

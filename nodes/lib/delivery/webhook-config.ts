@@ -32,7 +32,13 @@ export type WebhookProblemCode =
   | 'bad-success-code'
   | 'no-url'
   | 'not-url'
-  | 'url-scheme';
+  | 'url-scheme'
+  | 'bad-queue'
+  | 'no-redis';
+
+/** Where the queue lives: this instance's disk, or a Redis shared by several instances (a findface-redis config node). */
+export const QUEUE_KINDS = ['disk', 'redis'] as const;
+export type QueueKind = (typeof QUEUE_KINDS)[number];
 
 /** The stored properties (what the editor saves; older flows may lack some). */
 export interface WebhookProperties {
@@ -55,6 +61,8 @@ export interface WebhookProperties {
   queueMaxMb?: unknown;
   authType?: unknown;
   headers?: unknown;
+  queue?: unknown;
+  redis?: unknown;
 }
 
 export interface WebhookConfig {
@@ -78,6 +86,9 @@ export interface WebhookConfig {
   queueMaxEvents: number;
   /** undefined = no byte limit. */
   queueMaxBytes: number | undefined;
+  queue: QueueKind;
+  /** The findface-redis config node's id, with `queue` "redis". */
+  redis: string | undefined;
 }
 
 type Result<T> = Parsed<T, WebhookProblemCode>;
@@ -177,6 +188,11 @@ export function parseWebhookConfig(props: WebhookProperties): Result<WebhookConf
   }
   const successCodes = parseSuccessCodes(props.successCodes);
   if (!successCodes.ok) return successCodes;
+  const queue = isBlank(props.queue) ? 'disk' : props.queue;
+  if (!QUEUE_KINDS.includes(queue as QueueKind)) return parseProblem('bad-queue', { value: shownValue(props.queue) });
+  const redis = typeof props.redis === 'string' && props.redis.trim() ? props.redis.trim() : undefined;
+  // A shared queue asked for but not named must not fall back to a local one silently.
+  if (queue === 'redis' && !redis) return parseProblem('no-redis');
   // An inactive node sends nothing: its URL may be left empty.
   if (active.value) {
     const problem = webhookUrlProblem(url.value);
@@ -198,5 +214,7 @@ export function parseWebhookConfig(props: WebhookProperties): Result<WebhookConf
     successCodes: successCodes.value,
     queueMaxEvents: value.queueMaxEvents,
     queueMaxBytes: value.queueMaxMb > 0 ? Math.floor(value.queueMaxMb * 1024 * 1024) : undefined,
+    queue: queue as QueueKind,
+    redis: queue === 'redis' ? redis : undefined,
   });
 }

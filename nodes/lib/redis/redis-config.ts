@@ -9,7 +9,7 @@ export interface RedisProblem {
 export type ParsedRedis<T> = { ok: true; value: T } | { ok: false; problem: RedisProblem };
 
 export interface RedisSettings {
-  /** `redis://[user@]host:port[/db]` or `rediss://…` (TLS). */
+  /** `redis://host:port[/db]` or `rediss://…` (TLS); the ACL user and password are credentials, never in the URL. */
   url: string;
   /** Every key of the package starts with it (several sites on one Redis: one prefix each). */
   prefix: string;
@@ -37,8 +37,8 @@ export function parseRedisSettings(def: RedisDef): ParsedRedis<RedisSettings> {
   if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || !parsed.hostname) {
     return { ok: false, problem: { code: 'bad-url', value: url.replace(/\/\/[^@/]*@/, '//…@') } };
   }
-  if (parsed.password) {
-    // A password belongs in the credentials, never in flows.json.
+  if (parsed.password || parsed.username) {
+    // The ACL user and password belong in the credentials, never in flows.json.
     return { ok: false, problem: { code: 'bad-url', value: url.replace(/\/\/[^@/]*@/, '//…@') } };
   }
   const prefix = def.prefix === undefined || def.prefix === '' ? DEFAULT_PREFIX : def.prefix;
@@ -46,4 +46,9 @@ export function parseRedisSettings(def: RedisDef): ParsedRedis<RedisSettings> {
   const leaseS = def.leaseS === undefined || def.leaseS === '' ? DEFAULT_LEASE_S : Number(def.leaseS);
   if (!Number.isFinite(leaseS) || leaseS < 1 || leaseS > 300) return { ok: false, problem: { code: 'bad-lease', value: String(def.leaseS) } };
   return { ok: true, value: { url, prefix, leaseMs: Math.round(leaseS * 1000) } };
+}
+
+/** A node's `redis` property: the findface-redis config node's id, or undefined when none is chosen (everything local). */
+export function redisRef(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() && value !== '_ADD_' ? value.trim() : undefined;
 }

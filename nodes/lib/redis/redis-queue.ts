@@ -12,35 +12,39 @@
 // - `<prefix>:lease`, the delivery lease (lease.ts);
 // - channel `<prefix>:appended`, published on every append, so that the
 //   holder wakes without polling.
-// An acknowledgement is one Lua script: it checks the lease (fenced), checks
-// that the head still ends with the id the holder read, deletes the entries.
-// So after a holder dies, the next one reads the same head again: at most
-// the batch in flight is sent twice.
+// An acknowledgement is one Lua script: it checks the lease (fenced) and
+// deletes the entries up to the last id the holder read (stream ids only
+// grow, so those are the ones read). It is idempotent: when Redis applied it
+// but its answer was lost (Redis killed, connection reset), the retry
+// deletes nothing more. After a holder dies, the next one reads the same
+// head again: at most the batch in flight is sent twice.
 import type { Redis } from 'ioredis';
 import { QueueFullError, EventQueue } from '../delivery/queue/queue';
 import { LEASE_GUARD } from './lease';
 
 const APPEND = `
 local max = tonumber(ARGV[1])
-local count = #ARGV - 1
-if max > 0 and redis.call('XLEN', KEYS[1]) + count > max then
-  return redis.error_reply('QUEUE_FULL ' .. redis.call('XLEN', KEYS[1]))
+local maxBytes = tonumber(ARGV[2])
+local count = #ARGV - 2
+local length = redis.call('XLEN', KEYS[1])
+if max > 0 and length + count > max then
+  return redis.error_reply('QUEUE_FULL ' .. length)
 end
 local bytes = 0
-for i = 2, #ARGV do
+for i = 3, #ARGV do bytes = bytes + #ARGV[i] end
+if maxBytes > 0 and tonumber(redis.call('GET', KEYS[2]) or '0') + bytes > maxBytes then
+  return redis.error_reply('QUEUE_FULL ' .. length)
+end
+for i = 3, #ARGV do
   redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
-  bytes = bytes + #ARGV[i]
 end
 local total = redis.call('INCRBY', KEYS[2], bytes)
-local length = redis.call('XLEN', KEYS[1])
+length = length + count
 redis.call('PUBLISH', KEYS[3], length)
 return {length, total}`;
 
 const ACK = `${LEASE_GUARD}
-local entries = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', ARGV[2])
-if #entries < tonumber(ARGV[2]) or entries[#entries][1] ~= ARGV[3] then
-  return redis.error_reply('QUEUE_MOVED the head of the queue is not what was read')
-end
+local entries = redis.call('XRANGE', KEYS[2], '-', ARGV[3], 'COUNT', ARGV[2])
 local bytes = 0
 for _, entry in ipairs(entries) do
   redis.call('XDEL', KEYS[2], entry[1])
@@ -48,6 +52,11 @@ for _, entry in ipairs(entries) do
 end
 local total = redis.call('DECRBY', KEYS[3], bytes)
 return {redis.call('XLEN', KEYS[2]), total}`;
+
+/** Deletes an empty queue only: another instance may still run the node and append. */
+const DESTROY = `
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1], KEYS[2]) return 1 end
+return 0`;
 
 const STATS = `return {redis.call('XLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}`;
 
@@ -57,6 +66,8 @@ export interface RedisQueueOptions {
   prefix: string;
   /** Most events queued; 0 = no limit (Redis's memory is then the limit). */
   maxEvents: number;
+  /** Most JSON bytes queued; undefined or 0 = no limit. */
+  maxBytes?: number;
   /** The delivery lease's value while this instance holds it (acknowledgements need it). */
   leaseValue(): string | undefined;
 }
@@ -65,6 +76,7 @@ export class RedisQueue implements EventQueue {
   private readonly redis: Redis;
   readonly keys: { events: string; bytes: string; lease: string; appended: string };
   private readonly maxEvents: number;
+  private readonly maxBytes: number;
   private readonly leaseValue: () => string | undefined;
   private cachedLength = 0;
   private cachedBytes = 0;
@@ -80,6 +92,7 @@ export class RedisQueue implements EventQueue {
       appended: `${options.prefix}:appended`,
     };
     this.maxEvents = options.maxEvents;
+    this.maxBytes = options.maxBytes ?? 0;
     this.leaseValue = options.leaseValue;
   }
 
@@ -99,18 +112,21 @@ export class RedisQueue implements EventQueue {
     this.cachedBytes = Number(bytes);
   }
 
-  async append(items: unknown[]): Promise<void> {
-    if (items.length === 0) return;
+  /** Resolves with the length just after this append (other instances append too). */
+  async append(items: unknown[]): Promise<number> {
+    if (items.length === 0) return this.cachedLength;
     const records = items.map((item) => JSON.stringify(item) ?? 'null');
     try {
-      const [length, bytes] = (await this.redis.eval(APPEND, 3, this.keys.events, this.keys.bytes, this.keys.appended, String(this.maxEvents), ...records)) as [number, number];
+      const [length, bytes] = (await this.redis.eval(APPEND, 3, this.keys.events, this.keys.bytes, this.keys.appended, String(this.maxEvents), String(this.maxBytes), ...records)) as [number, number];
       this.cachedLength = Number(length);
       this.cachedBytes = Number(bytes);
+      return Number(length);
     } catch (error) {
       const message = (error as Error).message ?? '';
       if (message.startsWith('QUEUE_FULL')) {
         this.cachedLength = Number(message.split(' ')[1]) || this.cachedLength;
-        throw new QueueFullError(`the Redis queue holds ${this.cachedLength} events, its limit is ${this.maxEvents}: ${items.length} more refused`);
+        const limit = this.maxBytes > 0 ? `${this.maxEvents} events, ${this.maxBytes} bytes` : `${this.maxEvents} events`;
+        throw new QueueFullError(`the Redis queue holds ${this.cachedLength} events, its limit is ${limit}: ${items.length} more refused`);
       }
       throw error;
     }
@@ -141,7 +157,7 @@ export class RedisQueue implements EventQueue {
       this.headIds = this.headIds.slice(count);
     } catch (error) {
       const message = (error as Error).message ?? '';
-      const code = /^(LEASE_LOST|QUEUE_MOVED)/.exec(message)?.[1];
+      const code = /^(LEASE_LOST)/.exec(message)?.[1];
       throw code ? Object.assign(error as Error, { code }) : error;
     }
   }
@@ -151,11 +167,13 @@ export class RedisQueue implements EventQueue {
     this.headIds = [];
   }
 
-  /** The webhook node was removed from the flows: its queue goes with it. */
+  /**
+   * The webhook node was removed from this instance's flows: its queue goes
+   * with it once empty. Events still queued stay for the instances that
+   * still run the node (a rolling deploy), never dropped.
+   */
   async destroy(): Promise<void> {
-    await this.redis.del(this.keys.events, this.keys.bytes);
-    this.cachedLength = 0;
-    this.cachedBytes = 0;
+    await this.redis.eval(DESTROY, 2, this.keys.events, this.keys.bytes);
     this.headIds = [];
   }
 }

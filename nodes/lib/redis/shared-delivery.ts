@@ -3,6 +3,9 @@
 // runs the sender. A change of holder stops the old sender at once (its
 // acknowledgements would be refused by the fence anyway) and starts the new
 // one from the head of the queue: at most the batch in flight is sent again.
+// The holder learns of other instances' appends from a pub/sub notice, and
+// looks again every third of the lease besides (a notice lost while the
+// subscriber reconnected must not leave events waiting).
 import { Lease } from './lease';
 import { RedisQueue } from './redis-queue';
 import type { Sender } from '../delivery/sender';
@@ -16,6 +19,8 @@ export interface SharedDeliveryOptions {
   owner: string;
   leaseMs: number;
   maxEvents: number;
+  /** Most JSON bytes queued; undefined = no limit. */
+  maxBytes?: number;
   /** Subscribes to the queue's append notices; returns the unsubscribe. */
   subscribe(channel: string, listener: () => void): () => void;
   /** Builds the node's sender on the shared queue. */
@@ -31,13 +36,14 @@ export class SharedDelivery {
   private readonly lease: Lease;
   private readonly options: SharedDeliveryOptions;
   private unsubscribe: (() => void) | undefined;
+  private lookAgain: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
   /** The sender's start or stop in progress: one at a time, in order. */
   private change: Promise<void> = Promise.resolve();
 
   constructor(options: SharedDeliveryOptions) {
     this.options = options;
-    this.queue = new RedisQueue({ redis: options.redis, prefix: options.prefix, maxEvents: options.maxEvents, leaseValue: () => this.lease.value });
+    this.queue = new RedisQueue({ redis: options.redis, prefix: options.prefix, maxEvents: options.maxEvents, maxBytes: options.maxBytes, leaseValue: () => this.lease.value });
     this.sender = options.makeSender(this.queue);
     this.lease = new Lease({
       redis: options.redis,
@@ -56,12 +62,17 @@ export class SharedDelivery {
   }
 
   start(): void {
-    this.unsubscribe = this.options.subscribe(this.queue.keys.appended, () => {
+    const look = () => {
       this.queue.refresh().then(
         () => this.sender.notifyAppended(),
         (error: Error) => this.options.onError?.(error),
       );
-    });
+    };
+    this.unsubscribe = this.options.subscribe(this.queue.keys.appended, look);
+    this.lookAgain = setInterval(() => {
+      if (this.holding) look();
+    }, Math.max(100, Math.floor(this.options.leaseMs / 3)));
+    this.lookAgain.unref?.();
     this.lease.start();
     void this.queue.refresh().catch((error: Error) => this.options.onError?.(error));
     void this.reportHolder();
@@ -76,6 +87,7 @@ export class SharedDelivery {
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    if (this.lookAgain) clearInterval(this.lookAgain);
     await this.change;
     await this.sender.stop(graceMs);
     await this.lease.stop();

@@ -30,6 +30,11 @@ export class RecentIds {
     return false;
   }
 
+  /** `id` was not taken after all (nothing queued it): a repeat of it passes. */
+  forget(id: string): void {
+    this.expiries.delete(id);
+  }
+
   private evict(now: number): void {
     for (const [id, expiry] of this.expiries) {
       if (expiry > now) break;

@@ -20,8 +20,11 @@ export interface EventQueue {
    * Queues `items` after everything already queued, all or nothing. Resolves
    * once they would survive a crash of this process (written to the OS);
    * rejects with QueueFullError over the limit, or with the I/O error.
+   * A queue that other processes append to as well (lib/redis/redis-queue.ts)
+   * resolves with its length just after this append: `length` may already
+   * count later appends.
    */
-  append(items: unknown[]): Promise<void>;
+  append(items: unknown[]): Promise<number | void>;
   /**
    * The oldest `max` unacknowledged items after the first `skip` (default 0),
    * in order, without removing them, as the UTF-8 JSON that `append` stored
