@@ -5,7 +5,6 @@
 import os from 'os';
 import path from 'path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { Request, Response } from 'express';
 import { acknowledge } from '../lib/event/acknowledgement';
 import { eventProblem, FaceEvent } from '../lib/event/event';
 import type { CameraGroupsLease, FindFaceServerHandle } from '../lib/findface/server-handle';
@@ -14,13 +13,15 @@ import { childPath, nodeFileName } from '../lib/common/node-files';
 import { AccessDef, AccessProblem, parseAccessConfig } from '../lib/access/access-config';
 import { AccessRules, AccessState, decide, Decision, initialState, skewWarning } from '../lib/access/decision';
 import { auditRecord } from '../lib/access/audit-record';
-import { AuditTrail, readRecentAudit } from '../lib/access/audit-trail';
+import { AuditTrail } from '../lib/access/audit-trail';
 import { HTTP_ADMIN_URL_ENV, HTTP_NODE_URL_ENV, httpNodeUrl } from '../lib/access/http-node-url';
 import { EventPropertyDef, messageProperty, parseEventProperty } from '../shell/event-property';
 import { problemText as nodeProblemText } from '../shell/node-errors';
 import { redisRef } from '../lib/redis/redis-config';
 import { claimFirst } from '../lib/redis/shared-state';
 import { RedisHandle, resolveRedis } from '../redis/redis-handle';
+import { registerAuditEndpoint } from './audit-endpoint';
+import { accessStatus } from './access-status';
 
 interface AccessNodeDef extends NodeDef, AccessDef, EventPropertyDef {
   /** Optional findface-server config node: camera groups for the allow filter. */
@@ -29,8 +30,6 @@ interface AccessNodeDef extends NodeDef, AccessDef, EventPropertyDef {
 
 const STATUS_INTERVAL_MS = 500;
 const AGO_TICK_MS = 1000;
-const AUDIT_READ_DEFAULT = 50;
-const AUDIT_READ_MAX = 500;
 
 /** Live nodes' trails, so that the admin endpoint can flush what is buffered before it reads. */
 const liveTrails = new Map<string, AuditTrail>();
@@ -51,13 +50,6 @@ export = function (RED: NodeAPI) {
     RED._(`${problem.namespace}.errors.${problem.problem.code}`, { ...problem.problem } as Record<string, string | number>);
   const auditRoot = () => path.join((RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red'), 'findface-audit');
   const auditDir = (id: string) => childPath(auditRoot(), nodeFileName(id));
-
-  const ago = (ms: number) => {
-    const seconds = Math.max(0, Math.floor(ms / 1000));
-    if (seconds < 60) return text('status.secondsAgo', { n: seconds });
-    if (seconds < 3600) return text('status.minutesAgo', { n: Math.floor(seconds / 60) });
-    return text('status.hoursAgo', { n: Math.floor(seconds / 3600) });
-  };
 
   function FindFaceAccessNode(this: Node, config: AccessNodeDef) {
     RED.nodes.createNode(this, config);
@@ -116,36 +108,18 @@ export = function (RED: NodeAPI) {
     let shown = '';
 
     const showStatus = () => {
-      let fill: 'green' | 'yellow' | 'blue' | 'grey' | 'red' = 'grey';
-      let head = text('status.waiting', { door });
-      if (last) {
-        const when = ago(systemClock.monotonic() - last.atMono);
-        const decision = last.decision;
-        if (decision.kind === 'granted') {
-          fill = 'green';
-          head = `${text('status.opened', { person: decision.personId })} · ${when}`;
-        } else if (decision.kind === 'cooldown') {
-          fill = 'blue';
-          head = `${text('status.held', { person: decision.personId })} · ${when}`;
-        } else {
-          fill = 'yellow';
-          head = `${text('status.denied', { reason: decision.reason })} · ${when}`;
-        }
-      }
-      const parts = [head, `${counts.granted} ${text('status.open')} · ${counts.denied} ${text('status.deny')} · ${counts.cooldown} ${text('status.hold')}`];
-      const skew = skewWarning(state);
-      if (skew) {
-        fill = 'red';
-        parts.push(skew.ageMs === undefined ? text('status.skewNoDate') : text('status.skew', { seconds: Math.round(skew.ageMs / 1000) }));
-      }
-      if (auditProblem || trail.dropped > 0) {
-        fill = 'red';
-        parts.push(text('status.auditProblem', { dropped: trail.dropped }));
-      }
-      const statusText = parts.join(' · ');
-      if (statusText === shown) return;
-      shown = statusText;
-      node.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text: statusText });
+      const status = accessStatus(text, {
+        door,
+        last,
+        counts,
+        nowMono: systemClock.monotonic(),
+        skew: skewWarning(state),
+        auditFailing: Boolean(auditProblem) || trail.dropped > 0,
+        dropped: trail.dropped,
+      });
+      if (status.text === shown) return;
+      shown = status.text;
+      node.status(status);
     };
     const scheduleStatus = () => {
       if (statusTimer || closed) return;
@@ -244,24 +218,5 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType('findface-access', FindFaceAccessNode);
 
-  // The last decisions of one node, newest first, for its edit dialog (read-only).
-  RED.httpAdmin.get('/findface-access/:id/audit', RED.auth.needsPermission('findface-access.read'), (req: Request, res: Response) => {
-    const id = String(req.params.id);
-    const asked = Number(req.query.limit ?? AUDIT_READ_DEFAULT);
-    const limit = Number.isInteger(asked) && asked > 0 ? Math.min(asked, AUDIT_READ_MAX) : AUDIT_READ_DEFAULT;
-    let dir: string;
-    try {
-      dir = auditDir(id);
-    } catch (error) {
-      res.status(400).json({ error: (error as Error).message });
-      return;
-    }
-    const live = liveTrails.get(id);
-    (live ? live.flush() : Promise.resolve())
-      .then(() => readRecentAudit(dir, limit))
-      .then(
-        (records) => res.json(records),
-        (error: Error) => res.status(500).json({ error: error.message }),
-      );
-  });
+  registerAuditEndpoint(RED, auditDir, liveTrails);
 };

@@ -10,23 +10,21 @@
 // queue, sender, transport, status, outputs and logs.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { acknowledge } from '../lib/event/acknowledgement';
-import { describeCorrupt, DurableQueue } from '../lib/delivery/queue/durable-queue';
-import { adoptLegacyQueueDir, queueDirFor, queuesRoot } from '../lib/delivery/queue/queue-dir';
 import { absoluteUrl, httpNodeSettingsOf } from '../lib/delivery/target-url';
 import { EventQueue } from '../lib/delivery/queue/queue';
 import { DeliveredReport, GivenUpReport, Sender } from '../lib/delivery/sender';
-import { SharedDelivery } from '../lib/redis/shared-delivery';
 import type { RedisHandle } from '../redis/redis-handle';
 import { parseWebhookConfig, WebhookConfig, WebhookProperties } from '../lib/delivery/webhook-config';
 import { WebhookHttp } from '../lib/delivery/http-transport';
 import { parseSecrets } from '../lib/common/standard-webhooks';
 import type { Problem } from '../lib/common/parsed';
-import { infoLines, userDir } from '../shell/settings';
+import { infoLines } from '../shell/settings';
 import { ThrottledStatus } from '../shell/status';
 import { asError, Done, problemText, refuseEveryInput } from '../shell/node-errors';
 import { EventProperty, EventPropertyDef, parseEventProperty, readEventProperty } from '../shell/event-property';
 import { webhookStatus, WebhookView } from './webhook-status';
 import { registerTestEndpoint, WebhookNode } from './test-endpoint';
+import { openDelivery, WebhookDelivery } from './webhook-queue';
 
 type WebhookDef = NodeDef & WebhookProperties & EventPropertyDef;
 
@@ -53,7 +51,8 @@ export = function (RED: NodeAPI) {
     // Read-only here, so a flow or global context key may hold what to send as well as a message property.
     const property = parseEventProperty(RED.util, def, ['msg', 'flow', 'global']);
     // A node that never opened a queue never deletes one: it may be another node's (issue: ids `a/b` and `a_b`).
-    const refuse = (problem: Problem) => refuseEveryInput(node, `${RED._('findface-webhook.status.config-error')}: ${problemText(RED, 'findface-webhook', problem)}`);
+    const refuse = (problem: Problem) =>
+      refuseEveryInput(node, `${RED._('findface-webhook.status.config-error')}: ${problemText(RED, 'findface-webhook', problem)}`);
     if (!parsed.ok) return void refuse(parsed.problem);
     if (!property.ok) return void refuse(property.problem);
     let shared: RedisHandle | undefined;
@@ -73,8 +72,6 @@ export = function (RED: NodeAPI) {
 
   function startWebhook(node: Node<WebhookCredentials> & WebhookNode, config: WebhookConfig, property: EventProperty, shared: RedisHandle | undefined): void {
     const { title } = config;
-    const dir = userDir(RED);
-    const queueDir = queueDirFor(dir, node.id);
     const credentials: WebhookCredentials = node.credentials ?? {};
     const http = new WebhookHttp({
       // A path means this Node-RED's own httpNode (its port, host, TLS and httpNodeRoot).
@@ -90,7 +87,6 @@ export = function (RED: NodeAPI) {
     const view: WebhookView = { active: config.active, queueFull: false };
     const status = new ThrottledStatus(node, () => webhookStatus(RED, view));
     let closed = false;
-    let queue: EventQueue | undefined;
     let sender: Sender | undefined;
     /** view.queueFull is set when an append is refused for lack of room, and cleared by a later message that fits. */
     let inputSeq = 0;
@@ -109,7 +105,10 @@ export = function (RED: NodeAPI) {
       node.send([null, { topic: title, payload: report.payloads, error, ids: report.ids, attempts: report.attempts } as NodeMessage]);
     };
     const onError = (error: Error & { code?: string }) => {
-      node.error(error.message, { topic: title, payload: { code: error.code ?? 'ERROR', url: config.url, queued: queue?.length ?? 0 } } as NodeMessage);
+      node.error(error.message, {
+        topic: title,
+        payload: { code: error.code ?? 'ERROR', url: config.url, queued: delivery.queue()?.length ?? 0 },
+      } as NodeMessage);
     };
 
     const makeSender = (opened: EventQueue) =>
@@ -135,75 +134,11 @@ export = function (RED: NodeAPI) {
         },
       });
 
-    let ready: Promise<Sender | undefined> = Promise.resolve(undefined);
-    let stopDelivery = (started: Sender, graceMs: number) => started.stop(graceMs);
-    let unwatchRedis: (() => void) | undefined;
-    if (config.active && shared) {
-      const redis = shared;
-      const sharedView = { connected: false, holding: false } as NonNullable<WebhookView['shared']>;
-      view.shared = sharedView;
-      const delivery = new SharedDelivery({
-        redis: redis.redis,
-        prefix: redis.key('webhook', node.id),
-        owner: redis.instanceId,
-        leaseMs: redis.settings.leaseMs,
-        maxEvents: config.queueMaxEvents,
-        maxBytes: config.queueMaxBytes,
-        subscribe: (channel, listener) => redis.subscribe(channel, listener),
-        makeSender,
-        onHolder: (holding, holder) => {
-          sharedView.holding = holding;
-          sharedView.holder = holder;
-          status.request();
-        },
-        // Lease and refresh failures while Redis is away: the status says so (the config node logs the outage once).
-        onError: (error) => {
-          sharedView.error = error.message;
-          status.request();
-        },
-      });
-      unwatchRedis = redis.watchConnection((connected, error) => {
-        sharedView.connected = connected;
-        if (error) sharedView.error = error;
-        status.request();
-      });
-      queue = delivery.queue;
-      sender = delivery.sender;
-      view.sender = sender;
-      delivery.start();
-      stopDelivery = (_started, graceMs) => delivery.stop(graceMs);
-      ready = Promise.resolve(sender);
-    } else if (config.active) {
-      // A queue of an earlier version (named by the id itself) moves to its new name first.
-      ready = adoptLegacyQueueDir(dir, node.id)
-        .then((adopted) => {
-          if (adopted.moved) node.log(`Queue: moved ${adopted.from} to ${adopted.to}`);
-          return DurableQueue.open({
-            dir: queueDir,
-            maxEvents: config.queueMaxEvents,
-            maxBytes: config.queueMaxBytes,
-            onCorrupt: (record) => node.warn(describeCorrupt(record)),
-            deleteWithin: queuesRoot(dir),
-          });
-        })
-        .then(
-        (opened: EventQueue) => {
-          queue = opened;
-          if (closed) return undefined;
-          sender = makeSender(opened);
-          view.sender = sender;
-          sender.start();
-          status.request();
-          return sender;
-        },
-        (error: unknown) => {
-          view.queueError = asError(error).message;
-          node.error(RED._('findface-webhook.errors.queue-open', { dir: queueDir, error: view.queueError }));
-          status.request();
-          return undefined;
-        },
-      );
-    }
+    const delivery: WebhookDelivery = config.active
+      ? openDelivery(RED, node, { config, shared, view, requestStatus: () => status.request(), makeSender, closed: () => closed })
+      : { ready: Promise.resolve(undefined), queue: () => undefined, stop: (started, graceMs) => started.stop(graceMs), unwatch: () => undefined };
+    const ready = delivery.ready;
+    void ready.then((started) => (sender = started));
     status.now();
 
     // Every input settles a waiting source's acknowledgement (lib/event/acknowledgement.ts) with done.
@@ -260,12 +195,13 @@ export = function (RED: NodeAPI) {
     node.on('close', (removed: boolean, done: () => void) => {
       closed = true;
       status.close();
-      unwatchRedis?.();
+      delivery.unwatch();
       const finish = async () => {
         const started = await ready;
         if (unsettled > 0) await new Promise<void>((resolve) => (onAllSettled = resolve));
-        if (started) await stopDelivery(started, Math.min(config.timeoutMs || CLOSE_GRACE_MS, CLOSE_GRACE_MS));
+        if (started) await delivery.stop(started, Math.min(config.timeoutMs || CLOSE_GRACE_MS, CLOSE_GRACE_MS));
         // Only a queue this node opened is deleted: one that failed to open ("already open") belongs to another node.
+        const queue = delivery.queue();
         if (queue) await (removed ? queue.destroy() : queue.close());
       };
       finish()

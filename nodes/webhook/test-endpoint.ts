@@ -41,7 +41,13 @@ export function registerTestEndpoint(RED: NodeAPI): void {
     try {
       const response = await testClient.post(url, payload, { headers });
       const answer = typeof response.data === 'string' ? response.data.slice(0, 500) : '';
-      res.json({ ok: response.status === 200, status: response.status, statusText: response.statusText, body: answer, latencyMs: Math.round(performance.now() - started) });
+      res.json({
+        ok: response.status === 200,
+        status: response.status,
+        statusText: response.statusText,
+        body: answer,
+        latencyMs: Math.round(performance.now() - started),
+      });
     } catch (error) {
       const err = error as Error & { code?: string };
       res.json({ ok: false, status: 0, message: [err.code, err.message].filter(Boolean).join(' '), latencyMs: Math.round(performance.now() - started) });
