@@ -45,7 +45,13 @@ function rulesFor(startedAtMs: number): AccessRules {
 
 /** Walking-up frames in time order, `count` of them, dated from `startMs` on. */
 function walkingUp(count: number, startMs: number, people = 500): Array<{ atMs: number; event: FaceEvent }> {
-  const walkUp = createWalkUp({ seed: 14, shape: 'ffs4', cameras: { '1': 1, '2': 1, '3': 2, '4': 2 }, dossiers: Array.from({ length: people }, (_, i) => i + 1), matchedRatio: 0.6 });
+  const walkUp = createWalkUp({
+    seed: 14,
+    shape: 'ffs4',
+    cameras: { '1': 1, '2': 1, '3': 2, '4': 2 },
+    dossiers: Array.from({ length: people }, (_, i) => i + 1),
+    matchedRatio: 0.6,
+  });
   const frames: Array<{ atMs: number; event: FaceEvent }> = [];
   let burstStart = startMs;
   while (frames.length < count) {
@@ -187,17 +193,65 @@ export async function latencyFigures() {
   const base = `http://127.0.0.1:${(controller.address() as AddressInfo).port}`;
   const tab = 'benchdoortab';
   const request = (id: string, url: string) => [
-    { id: `${id}-url`, type: 'change', z: tab, name: '', rules: [{ t: 'set', p: 'url', pt: 'msg', to: url, tot: 'str' }, { t: 'set', p: 'method', pt: 'msg', to: 'GET', tot: 'str' }, { t: 'delete', p: 'payload', pt: 'msg' }], wires: [[`${id}-http`]] },
-    { id: `${id}-http`, type: 'http request', z: tab, name: '', method: 'use', ret: 'txt', url: '', tls: '', persist: true, proxy: '', authType: '', senderr: false, headers: [], wires: [[]] },
+    {
+      id: `${id}-url`,
+      type: 'change',
+      z: tab,
+      name: '',
+      rules: [
+        { t: 'set', p: 'url', pt: 'msg', to: url, tot: 'str' },
+        { t: 'set', p: 'method', pt: 'msg', to: 'GET', tot: 'str' },
+        { t: 'delete', p: 'payload', pt: 'msg' },
+      ],
+      wires: [[`${id}-http`]],
+    },
+    {
+      id: `${id}-http`,
+      type: 'http request',
+      z: tab,
+      name: '',
+      method: 'use',
+      ret: 'txt',
+      url: '',
+      tls: '',
+      persist: true,
+      proxy: '',
+      authType: '',
+      senderr: false,
+      headers: [],
+      wires: [[]],
+    },
   ];
   const flows = [
     { id: tab, type: 'tab', label: 'door bench' },
     { id: 'benchsource', type: 'findface-event-in', z: tab, mode: 'webhook', path: '/bench/door', wires: [['benchdoor']] },
-    { id: 'benchdoor', type: 'findface-access', z: tab, door: 'bench', allow: '{"matched": true}', maxAgeS: 5, cooldownS: 5, confirmFrames: 1, wires: [['ours-url'], []] },
+    {
+      id: 'benchdoor',
+      type: 'findface-access',
+      z: tab,
+      door: 'bench',
+      allow: '{"matched": true}',
+      maxAgeS: 5,
+      cooldownS: 5,
+      confirmFrames: 1,
+      wires: [['ours-url'], []],
+    },
     ...request('ours', `${base}/ours/rpc/Switch.Set?id=0&on=true&toggle_after=3`),
     { id: 'benchcorein', type: 'http in', z: tab, name: '', url: '/bench/core-door', method: 'post', upload: false, wires: [['benchcoreok', 'benchswitch']] },
     { id: 'benchcoreok', type: 'http response', z: tab, name: '', statusCode: '200', headers: {}, wires: [] },
-    { id: 'benchswitch', type: 'switch', z: tab, name: '', property: 'payload.matched', propertyType: 'msg', rules: [{ t: 'true' }], checkall: 'true', repair: false, outputs: 1, wires: [['core-url']] },
+    {
+      id: 'benchswitch',
+      type: 'switch',
+      z: tab,
+      name: '',
+      property: 'payload.matched',
+      propertyType: 'msg',
+      rules: [{ t: 'true' }],
+      checkall: 'true',
+      repair: false,
+      outputs: 1,
+      wires: [['core-url']],
+    },
     ...request('core', `${base}/core/rpc/Switch.Set?id=0&on=true&toggle_after=3`),
   ];
   const red = await NodeRedProcess.create({ flows: placed(flows), settings: { logging: { console: { level: 'warn', metrics: false, audit: false } } } });
@@ -211,7 +265,9 @@ export async function latencyFigures() {
       const event = { id: `b${person}`, camera: 1, matched: true, matched_dossier: ++person, confidence: 0.9, created_date: new Date().toISOString() };
       const started = process.hrtime.bigint();
       if (which === 'bare') {
-        await new Promise<void>((resolve, reject) => http.get(`${base}/bare/rpc/Switch.Set?id=0&on=true&toggle_after=3`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+        await new Promise<void>((resolve, reject) =>
+          http.get(`${base}/bare/rpc/Switch.Set?id=0&on=true&toggle_after=3`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
+        );
       } else {
         const answer = await post(agent, `${red.url}/bench/${which === 'ours' ? 'door' : 'core-door'}`, JSON.stringify(event));
         if (answer.status !== 200) throw new Error(`${which} answered ${answer.status}`);
@@ -253,4 +309,6 @@ export async function run(sections: Array<'decision' | 'latency' | 'load'> = ['d
   return figures;
 }
 
-runStandalone(module, () => run((process.argv.slice(2) as Array<'decision' | 'latency' | 'load'>).length ? (process.argv.slice(2) as Array<'decision' | 'latency' | 'load'>) : undefined));
+runStandalone(module, () =>
+  run((process.argv.slice(2) as Array<'decision' | 'latency' | 'load'>).length ? (process.argv.slice(2) as Array<'decision' | 'latency' | 'load'>) : undefined),
+);

@@ -116,16 +116,61 @@ function flows(receiverUrl: string) {
   return [
     { id: 'tab', type: 'tab', label: 'backlog' },
     { id: 'bl-in', type: 'findface-event-in', z: 'tab', name: '', mode: 'webhook', path: '/bl/events', maxBodyMb: 10, wires: [['bl-hook']] },
-    webhookNode('bl-hook', receiverUrl, { title: 'backlog', backoffMax: 1, maxAttempts: 0, queueMaxEvents: Math.max(1_000_000, BACKLOG * 2), queueMaxMb: 4096 }),
+    webhookNode('bl-hook', receiverUrl, {
+      title: 'backlog',
+      backoffMax: 1,
+      maxAttempts: 0,
+      queueMaxEvents: Math.max(1_000_000, BACKLOG * 2),
+      queueMaxMb: 4096,
+    }),
     // The node's status (redrawn at most every 500 ms) says how many events are queued; kept for GET /bl/depth.
     { id: 'bl-status', type: 'status', z: 'tab', name: '', scope: ['bl-hook'], wires: [['bl-keep']] },
-    { id: 'bl-keep', type: 'function', z: 'tab', name: '', func: "global.set('blStatus', msg.status.text); return null;", outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [[]] },
+    {
+      id: 'bl-keep',
+      type: 'function',
+      z: 'tab',
+      name: '',
+      func: "global.set('blStatus', msg.status.text); return null;",
+      outputs: 1,
+      timeout: 0,
+      noerr: 0,
+      initialize: '',
+      finalize: '',
+      libs: [],
+      wires: [[]],
+    },
     { id: 'bl-depth', type: 'http in', z: 'tab', name: '', url: '/bl/depth', method: 'get', upload: false, swaggerDoc: '', wires: [['bl-read']] },
-    { id: 'bl-read', type: 'function', z: 'tab', name: '', func: "msg.payload = String(global.get('blStatus') || ''); return msg;", outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['bl-answer']] },
+    {
+      id: 'bl-read',
+      type: 'function',
+      z: 'tab',
+      name: '',
+      func: "msg.payload = String(global.get('blStatus') || ''); return msg;",
+      outputs: 1,
+      timeout: 0,
+      noerr: 0,
+      initialize: '',
+      finalize: '',
+      libs: [],
+      wires: [['bl-answer']],
+    },
     { id: 'bl-answer', type: 'http response', z: 'tab', name: '', statusCode: '200', headers: {}, wires: [] },
     // process.memoryUsage() of Node-RED (after a full GC with ?gc=1), for telling the V8 heap from the rest of the RSS.
     { id: 'bl-mem', type: 'http in', z: 'tab', name: '', url: '/bl/memory', method: 'get', upload: false, swaggerDoc: '', wires: [['bl-mem-read']] },
-    { id: 'bl-mem-read', type: 'function', z: 'tab', name: '', func: "msg.payload = global.get('benchMemory')(msg.req.query.gc === '1'); return msg;", outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['bl-answer']] },
+    {
+      id: 'bl-mem-read',
+      type: 'function',
+      z: 'tab',
+      name: '',
+      func: "msg.payload = global.get('benchMemory')(msg.req.query.gc === '1'); return msg;",
+      outputs: 1,
+      timeout: 0,
+      noerr: 0,
+      initialize: '',
+      finalize: '',
+      libs: [],
+      wires: [['bl-answer']],
+    },
   ];
 }
 
@@ -301,10 +346,12 @@ async function plainClientDrain(events: number): Promise<number> {
     });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await within(new Promise<number | null>((resolve) => child.once('exit', resolve)), DRAIN_LIMIT_S * 1000, 'plain client drain').catch((error) => {
-      child.kill('SIGKILL');
-      throw error;
-    });
+    const code = await within(new Promise<number | null>((resolve) => child.once('exit', resolve)), DRAIN_LIMIT_S * 1000, 'plain client drain').catch(
+      (error) => {
+        child.kill('SIGKILL');
+        throw error;
+      },
+    );
     if (code !== 0 || receiver.lastAt === undefined) throw new Error(`plain client: exit ${code}, ${receiver.distinct} of ${events} delivered ${stderr}`);
     return Math.round(events / (Number(receiver.lastAt - receiver.firstAt!) / 1e9));
   } finally {
@@ -349,9 +396,11 @@ export async function run(options: BacklogOptions = {}) {
     // ---- drain, receiver up ---------------------------------------------------------------------
     const upAt = process.hrtime.bigint();
     await receiver.listen();
-    await waitFor(() => receiver.lastAt !== undefined, DRAIN_LIMIT_S * 1000, `${BACKLOG} events delivered (${receiver.distinct} so far)`).catch((error: Error) => {
-      throw new Error(`${error.message}; ${receiver.distinct} distinct delivered`);
-    });
+    await waitFor(() => receiver.lastAt !== undefined, DRAIN_LIMIT_S * 1000, `${BACKLOG} events delivered (${receiver.distinct} so far)`).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; ${receiver.distinct} distinct delivered`);
+      },
+    );
     const drainS = Number(receiver.lastAt! - receiver.firstAt!) / 1e9;
     const drainFromUpS = Number(receiver.lastAt! - upAt) / 1e9;
     await waitFor(async () => (await queued(red)) === 0, 10000, 'the queue to be empty').catch(() => undefined);
@@ -406,4 +455,3 @@ export async function run(options: BacklogOptions = {}) {
 }
 
 runStandalone(module, run);
-

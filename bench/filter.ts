@@ -58,7 +58,16 @@ function events(count: number, shapes: Array<'ffs3' | 'ffs4' | 'multi'> | 'mix',
         confidence,
       });
     } else {
-      list.push({ ...multiEvent, id, camera, camera_group: group, matched: dossier !== null, matched_card: dossier, matched_lists: dossier ? [3] : [], confidence });
+      list.push({
+        ...multiEvent,
+        id,
+        camera,
+        camera_group: group,
+        matched: dossier !== null,
+        matched_card: dossier,
+        matched_lists: dossier ? [3] : [],
+        confidence,
+      });
     }
   }
   return list;

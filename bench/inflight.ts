@@ -30,7 +30,20 @@ function flows(receiverUrl: string) {
       outputs: targets.length,
       wires: targets.map((target) => [`gen-${target}`]),
     },
-    ...targets.map((target) => ({ id: `gen-${target}`, type: 'function', z: 'tab', name: target, func: GENERATOR, outputs: 2, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [[`hook-${target}`], ['answer']] })),
+    ...targets.map((target) => ({
+      id: `gen-${target}`,
+      type: 'function',
+      z: 'tab',
+      name: target,
+      func: GENERATOR,
+      outputs: 2,
+      timeout: 0,
+      noerr: 0,
+      initialize: '',
+      finalize: '',
+      libs: [],
+      wires: [[`hook-${target}`], ['answer']],
+    })),
     ...targets.map((target) => {
       const [batch, flight] = target.split('-');
       return webhookNode(`hook-${target}`, receiverUrl, { batchSize: Number(batch.slice(1)), maxInFlight: Number(flight.slice(1)), queueMaxMb: 512 });

@@ -66,7 +66,13 @@ export async function run(): Promise<Record<string, unknown>> {
     const shared = new RedisQueue({ redis, prefix: 'bench:webhook:hook', maxEvents: 0, leaseValue: () => lease.value });
     const redisEventsPerS = await through(shared, receiver);
     await lease.stop();
-    return { events: EVENTS, batchSize: BATCH, diskQueueEventsPerS: Math.round(diskEventsPerS), redisQueueEventsPerS: Math.round(redisEventsPerS), ratio: round(redisEventsPerS / diskEventsPerS) };
+    return {
+      events: EVENTS,
+      batchSize: BATCH,
+      diskQueueEventsPerS: Math.round(diskEventsPerS),
+      redisQueueEventsPerS: Math.round(redisEventsPerS),
+      ratio: round(redisEventsPerS / diskEventsPerS),
+    };
   } finally {
     redis?.disconnect();
     await server.dispose();

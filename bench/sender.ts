@@ -25,7 +25,6 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 20000);
 const EVENTS_SLOW = Math.max(1, Math.round(EVENTS / 10));
 const TIMEOUT_MS = 45000;
 
-
 function flows(receiverUrl: string) {
   const generator = (id: string, target: string) => ({
     id,
@@ -88,7 +87,13 @@ function flows(receiverUrl: string) {
 }
 
 /** Starts `count` events through `target` (a generator wired behind `POST /start/<target>`) and waits until the receiver has them all; events/s. */
-export async function measure(red: NodeRedProcess, receiver: Receiver, target: string, count: number, shape: { wrap?: boolean; per?: number } = {}): Promise<number> {
+export async function measure(
+  red: NodeRedProcess,
+  receiver: Receiver,
+  target: string,
+  count: number,
+  shape: { wrap?: boolean; per?: number } = {},
+): Promise<number> {
   receiver.eventCount = 0;
   receiver.requestCount = 0;
   const started = process.hrtime.bigint();

@@ -130,7 +130,14 @@ function summariseRange(file: string, loaded: ReturnType<typeof load>, from: num
   for (const [owner, us] of [...owners].sort((a, b) => b[1] - a[1])) {
     byOwner[owner] = { ms: +(us / 1000).toFixed(1), share: +(us / busyUs).toFixed(3) };
   }
-  return { file, skippedStartupMs: +(skippedUs / 1000).toFixed(1), totalMs: +(totalUs / 1000).toFixed(1), busyMs: +(busyUs / 1000).toFixed(1), byOwner, top: list };
+  return {
+    file,
+    skippedStartupMs: +(skippedUs / 1000).toFixed(1),
+    totalMs: +(totalUs / 1000).toFixed(1),
+    busyMs: +(busyUs / 1000).toFixed(1),
+    byOwner,
+    top: list,
+  };
 }
 
 /** The whole profile after Node-RED's start-up (the first busy phase), or all of it (`skipStartup: false`). */
@@ -180,7 +187,10 @@ if (require.main === module) {
     process.exit(2);
   }
   const files = fs.statSync(target).isDirectory()
-    ? fs.readdirSync(target).filter((n) => n.endsWith('.cpuprofile')).map((n) => path.join(target, n))
+    ? fs
+        .readdirSync(target)
+        .filter((n) => n.endsWith('.cpuprofile'))
+        .map((n) => path.join(target, n))
     : [target];
   const split = process.argv.includes('--phases');
   for (const file of files) {

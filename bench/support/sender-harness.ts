@@ -12,7 +12,6 @@ import { GENERATOR } from './generator';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20000);
 
-
 const fn = (id: string, func: string, outputs: number, wires: string[][]) => ({
   id,
   type: 'function',

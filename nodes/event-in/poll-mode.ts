@@ -18,7 +18,13 @@ import { findFaceServer } from '../shell/config-node';
 import { userDir } from '../shell/settings';
 import { emitEvents, SourceContext, SourceMode, SourceModeFailure } from './source-mode';
 
-const FILLS: Partial<Record<PollerStatus['state'], NodeStatus['fill']>> = { waiting: 'green', polling: 'blue', backoff: 'yellow', idle: 'grey', stopped: 'grey' };
+const FILLS: Partial<Record<PollerStatus['state'], NodeStatus['fill']>> = {
+  waiting: 'green',
+  polling: 'blue',
+  backoff: 'yellow',
+  idle: 'grey',
+  stopped: 'grey',
+};
 
 export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode | SourceModeFailure {
   const { RED, node } = ctx;
@@ -31,7 +37,10 @@ export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode
   const shared = ctx.shared;
   const leaseKey = shared?.key('poll', node.id, 'lease');
   let job: LeasedJob | undefined;
-  const store = shared && leaseKey ? new RedisCursorStore(shared.redis, shared.key('poll', node.id, 'cursor'), { key: leaseKey, value: () => job?.leaseValue }) : new FileCursorStore(cursorFile);
+  const store =
+    shared && leaseKey
+      ? new RedisCursorStore(shared.redis, shared.key('poll', node.id, 'cursor'), { key: leaseKey, value: () => job?.leaseValue })
+      : new FileCursorStore(cursorFile);
   const sharedView = { holding: false, holder: undefined as string | undefined, connected: true, error: undefined as string | undefined };
   // The server may ignore a filter: what the event shows is checked again before it is emitted.
   const groupsLease = 'camera_groups' in config.filters ? server.acquireCameraGroups() : undefined;
@@ -39,26 +48,27 @@ export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode
   let current: PollerStatus | undefined;
   let lastReported = '';
   const client = server.client;
-  const makePoller = () => new Poller({
-    select: (event) => selection.failing(event),
-    source: client,
-    store,
-    sourceKey: server.url,
-    intervalMs: config.intervalMs,
-    filters: config.filters,
-    startAt: config.startAt,
-    onEvent: (event) => emitEvents(ctx, [server.absolutise(event as FaceEvent & Record<string, unknown>)], 'poll'),
-    onStatus: (status) => {
-      current = status;
-      // An auth or configuration failure halts polling: Catch nodes hear of each new one (node.error needs a message for that).
-      if (status.state === 'halted' && status.error && status.error.message !== lastReported) {
-        lastReported = status.error.message;
-        node.error(status.error.message, { topic: 'findface/poll', payload: { error: status.error, server: server.url } } as NodeMessage);
-      }
-      ctx.statusChanged();
-    },
-    onWarning: (message) => node.warn(message),
-  });
+  const makePoller = () =>
+    new Poller({
+      select: (event) => selection.failing(event),
+      source: client,
+      store,
+      sourceKey: server.url,
+      intervalMs: config.intervalMs,
+      filters: config.filters,
+      startAt: config.startAt,
+      onEvent: (event) => emitEvents(ctx, [server.absolutise(event as FaceEvent & Record<string, unknown>)], 'poll'),
+      onStatus: (status) => {
+        current = status;
+        // An auth or configuration failure halts polling: Catch nodes hear of each new one (node.error needs a message for that).
+        if (status.state === 'halted' && status.error && status.error.message !== lastReported) {
+          lastReported = status.error.message;
+          node.error(status.error.message, { topic: 'findface/poll', payload: { error: status.error, server: server.url } } as NodeMessage);
+        }
+        ctx.statusChanged();
+      },
+      onWarning: (message) => node.warn(message),
+    });
   let poller: Poller | undefined;
   let unwatch: (() => void) | undefined;
   if (shared && leaseKey) {
@@ -104,7 +114,11 @@ export function pollMode(ctx: SourceContext, config: PollModeConfig): SourceMode
       }
       if (shared && !sharedView.holding) {
         const holder = sharedView.holder;
-        return { fill: 'grey', shape: 'ring', text: holder ? RED._('findface-redis.status.standby', { holder: short(holder, 24) }) : RED._('findface-redis.status.standby-nobody') };
+        return {
+          fill: 'grey',
+          shape: 'ring',
+          text: holder ? RED._('findface-redis.status.standby', { holder: short(holder, 24) }) : RED._('findface-redis.status.standby-nobody'),
+        };
       }
       const status = current ?? { state: 'idle', emitted: 0, waitMs: undefined, error: undefined };
       const count = status.emitted;

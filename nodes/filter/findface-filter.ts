@@ -86,7 +86,8 @@ export = function (RED: NodeAPI) {
       let counts = `${text('status.passed')} ${passed} · ${text('status.failed')} ${failed}`;
       if (unknownGroup > 0) counts += ` · ${text('status.unknownGroup')} ${unknownGroup}`;
       const groupsFailed = lease?.groups.status.state === 'failed';
-      if (lease && (groupsFailed || lease.groups.status.state === 'loading')) counts += ` · ${text('status.cameras')} ${cameraGroupsStatusText(lease.groups.status)}`;
+      if (lease && (groupsFailed || lease.groups.status.state === 'loading'))
+        counts += ` · ${text('status.cameras')} ${cameraGroupsStatusText(lease.groups.status)}`;
       const warn = unknownGroup > 0 || filter.emptyKeys.length > 0 || groupsFailed;
       return { fill: warn ? 'yellow' : 'green', shape: 'dot', text: `${counts} · ${summary}` };
     });

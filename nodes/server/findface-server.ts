@@ -52,16 +52,22 @@ export = function (RED: NodeAPI) {
           return node.client.login(username, password, { ...options, uuid });
         },
         onLogin: ({ expiresAt, reason }) =>
-          node.debug(`logged in to FindFace (${reason}); the token expires ${expiresAt === undefined ? 'at an unknown time' : `at ${new Date(expiresAt).toISOString()}`}`),
+          node.debug(
+            `logged in to FindFace (${reason}); the token expires ${expiresAt === undefined ? 'at an unknown time' : `at ${new Date(expiresAt).toISOString()}`}`,
+          ),
       });
     }
     const token = session ?? (auth.auth?.kind === 'token' ? auth.auth.token : '');
     const options = parseServerConfig({ ...config, url: node.url, token }, userDir(RED));
-    const external = parseExternalAddress(typeof config.externalAddress === 'string' ? absoluteUrl(normaliseServerUrl(config.externalAddress), here) : config.externalAddress);
+    const external = parseExternalAddress(
+      typeof config.externalAddress === 'string' ? absoluteUrl(normaliseServerUrl(config.externalAddress), here) : config.externalAddress,
+    );
     node.externalAddress = external.ok ? external.value : '';
     const problem = !options.ok ? options.problem : !external.ok ? external.problem : undefined;
     // authFrom words its problems without naming a secret; with no credentials at all, the token is what is missing.
-    const anyCredential = [node.credentials?.token, node.credentials?.username, node.credentials?.password].some((value) => typeof value === 'string' && value.trim() !== '');
+    const anyCredential = [node.credentials?.token, node.credentials?.username, node.credentials?.password].some(
+      (value) => typeof value === 'string' && value.trim() !== '',
+    );
     if (auth.problem && anyCredential) node.configError = auth.problem;
     else if (problem) node.configError = problemText(RED, 'findface-server', problem);
     else if (options.ok) {

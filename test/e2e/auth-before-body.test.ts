@@ -16,7 +16,9 @@ import { NodeRedProcess } from '../support/node-red-process';
 import { seedEvent } from '../fixtures/events';
 
 // Node-RED's own bcrypt, as its settings.js tells users to hash httpNodeAuth passwords with.
-const bcrypt = require(require.resolve('bcryptjs', { paths: [nodePath.dirname(require.resolve('node-red/package.json'))] })) as { hashSync(text: string, rounds: number): string };
+const bcrypt = require(require.resolve('bcryptjs', { paths: [nodePath.dirname(require.resolve('node-red/package.json'))] })) as {
+  hashSync(text: string, rounds: number): string;
+};
 
 const MB = 1024 * 1024;
 // Not JSON from its first byte: an open route that reads one fails fast.
@@ -115,7 +117,9 @@ describe('a real Node-RED: authentication before the body', function () {
         post(`${nodeRed.url}/core/events`, {}, Buffer.alloc(20_000, 'x'), true),
         post(`${nodeRed.url}/ff/events`, { Authorization: BASIC }, Buffer.alloc(20_000, 'x'), true),
       ]);
-      console.log(`      trickle answered in ${trickles.map((t) => `${t.status} ${t.ms.toFixed(0)} ms`).join(' / ')} (node without basic auth / core / node without secret)`);
+      console.log(
+        `      trickle answered in ${trickles.map((t) => `${t.status} ${t.ms.toFixed(0)} ms`).join(' / ')} (node without basic auth / core / node without secret)`,
+      );
       for (const trickle of trickles) {
         assert.equal(trickle.status, 401);
         assert.ok(trickle.ms < 1000, `answered in ${trickle.ms} ms, not after the body (20 s)`);
@@ -136,7 +140,11 @@ describe('a real Node-RED: authentication before the body', function () {
       // Node.js 24 it is 70-80 MB (core route: 20-27 MB) while Node.js reads and discards what a refused client
       // still sends: a finding in the README, not a held body.
       const coreGrowth = core.peak - core.before;
-      for (const m of [node, noSecret]) assert.ok(m.peak - m.before < Math.max(120, coreGrowth + 60), `RSS grew ${(m.peak - m.before).toFixed(0)} MB (core route: ${coreGrowth.toFixed(0)} MB)`);
+      for (const m of [node, noSecret])
+        assert.ok(
+          m.peak - m.before < Math.max(120, coreGrowth + 60),
+          `RSS grew ${(m.peak - m.before).toFixed(0)} MB (core route: ${coreGrowth.toFixed(0)} MB)`,
+        );
     });
   });
 
@@ -151,7 +159,10 @@ describe('a real Node-RED: authentication before the body', function () {
     it('answers 50 10 MB POSTs that are not JSON at once with 400 or 503, holding at most the budget', async () => {
       const open = await flood(nodeRed, '/ff/events', {});
       console.log(`      RSS, open route: ${open.before.toFixed(0)} → ${open.peak.toFixed(0)} MB; answers ${open.statuses.join(', ')}`);
-      assert.ok(open.statuses.every((status) => status === 400 || status === 503), open.statuses.join(','));
+      assert.ok(
+        open.statuses.every((status) => status === 400 || status === 503),
+        open.statuses.join(','),
+      );
       assert.ok(open.statuses.includes(503), 'some were refused for the budget');
       // The budget holds 32 MB of bodies at once; RSS adds the garbage of the bodies read and discarded
       // (measured +146 to +159 MB; reading all 50 at once, as before the budget, measured +397 MB).

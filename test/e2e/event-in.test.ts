@@ -13,12 +13,22 @@ function flows(outFile: string) {
     { id: 'tab', type: 'tab', label: 'e2e' },
     { id: 'source', type: 'findface-event-in', z: 'tab', mode: 'webhook', path: '/findface/events', maxBodyMb: 10, wires: [['to-json']] },
     { id: 'to-json', type: 'json', z: 'tab', action: 'str', property: 'payload', wires: [['to-file']] },
-    { id: 'to-file', type: 'file', z: 'tab', filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
+    {
+      id: 'to-file',
+      type: 'file',
+      z: 'tab',
+      filename: outFile,
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+      wires: [],
+    },
   ];
 }
 
-const post = (url: string, body: string, type = 'application/json') =>
-  fetch(url, { method: 'POST', headers: { 'Content-Type': type }, body });
+const post = (url: string, body: string, type = 'application/json') => fetch(url, { method: 'POST', headers: { 'Content-Type': type }, body });
 
 for (const roots of [
   { label: 'shared root "/" (the default)', settings: {}, admin: '' },
@@ -54,10 +64,14 @@ for (const roots of [
       const response = await post(`${nodeRed.url}/findface/events`, JSON.stringify([seedEvent]));
       assert.equal(response.status, 200);
       assert.deepEqual(await response.json(), { accepted: 1 });
-      const lines: string[] = await waitFor(() => {
-        const text = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8').trim() : '';
-        return text ? text.split('\n') : undefined;
-      }, 10000, 'the event in the output file');
+      const lines: string[] = await waitFor(
+        () => {
+          const text = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8').trim() : '';
+          return text ? text.split('\n') : undefined;
+        },
+        10000,
+        'the event in the output file',
+      );
       assert.equal(lines.length, 1);
       assert.deepEqual(JSON.parse(lines[0]), seedEvent);
     });
@@ -76,7 +90,7 @@ for (const roots of [
       assert.equal(fs.readFileSync(outFile, 'utf8'), before);
     });
 
-    it('takes a body over Node-RED\'s own 5 MB API limit when it is within the node\'s limit', async () => {
+    it("takes a body over Node-RED's own 5 MB API limit when it is within the node's limit", async () => {
       const before = fs.readFileSync(outFile, 'utf8').split('\n').length;
       const big = { ...seedEvent, id: 'big-1', padding: 'x'.repeat(6 * 1024 * 1024) };
       const response = await post(`${nodeRed.url}/findface/events`, JSON.stringify([big]));

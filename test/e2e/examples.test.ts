@@ -62,7 +62,17 @@ function testCopy(name: string, flow: FlowNode[], port: number, dir: string, tap
     const key = node.type === 'http in' ? String(node.url) : `output:${node.id}`;
     const file = path.join(dir, `${key.replace(/[^A-Za-z0-9]+/g, '_')}.ndjson`);
     files.set(key, file);
-    const toJson = { id: `${node.id}-json`, type: 'json', z: node.z, action: 'str', property: 'payload', pretty: false, x: 0, y: 0, wires: [[`${node.id}-file`]] };
+    const toJson = {
+      id: `${node.id}-json`,
+      type: 'json',
+      z: node.z,
+      action: 'str',
+      property: 'payload',
+      pretty: false,
+      x: 0,
+      y: 0,
+      wires: [[`${node.id}-file`]],
+    };
     const toFile = {
       id: `${node.id}-file`,
       type: 'file',
@@ -97,15 +107,15 @@ function batchesOf(file: string | undefined): FaceEventLike[][] {
   const bodies = received(file);
   for (const body of bodies) {
     assert.ok(Array.isArray(body) && body.length > 0, `not a batch (a JSON array of events): ${JSON.stringify(body).slice(0, 200)}`);
-    for (const event of body as FaceEventLike[]) assert.ok(event.id !== undefined && event.camera !== undefined, `not an event: ${JSON.stringify(event).slice(0, 200)}`);
+    for (const event of body as FaceEventLike[])
+      assert.ok(event.id !== undefined && event.camera !== undefined, `not an event: ${JSON.stringify(event).slice(0, 200)}`);
   }
   return bodies as FaceEventLike[][];
 }
 
 const cameraOf = (event: FaceEventLike) => (typeof event.camera === 'object' ? event.camera.id : event.camera);
 
-const post = (url: string, body: unknown) =>
-  fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 describe('the example flows in a real Node-RED', function () {
   this.timeout(120000);
@@ -126,7 +136,8 @@ describe('the example flows in a real Node-RED', function () {
     }>;
     types = new Map();
     for (const set of sets.filter((s) => s.module === 'node-red-contrib-findface')) {
-      for (const type of set.types.length ? set.types : [set.name]) types.set(type, set.err ? `${set.name} failed to load: ${String(set.err).split('\n')[0]}` : undefined);
+      for (const type of set.types.length ? set.types : [set.name])
+        types.set(type, set.err ? `${set.name} failed to load: ${String(set.err).split('\n')[0]}` : undefined);
     }
   });
 
@@ -163,7 +174,7 @@ describe('the example flows in a real Node-RED', function () {
       .filter((line) => line.includes('[error]') || /^\w*Error:/.test(line));
   }
 
-  it('01-seed-walkthrough: the catcher receives batches of the events the seed\'s filter passes', async function () {
+  it("01-seed-walkthrough: the catcher receives batches of the events the seed's filter passes", async function () {
     const files = await deployExample(this, '01-seed-walkthrough');
     const catcher = files.get('/findface-catcher');
     const batches = await waitFor(() => (batchesOf(catcher).length >= 2 ? batchesOf(catcher) : undefined), 30000, 'two batches at the catcher');
@@ -218,7 +229,11 @@ describe('the example flows in a real Node-RED', function () {
     const filterId = 'a4f0c0de00000103';
     const files = await deployExample(this, '04-poll-findface-server', [filterId]);
     const passed = files.get(`output:${filterId}`);
-    const events = await waitFor(() => (received(passed).length >= 2 ? (received(passed) as Array<FaceEventLike & { face?: string }>) : undefined), 30000, 'two polled events through the filter');
+    const events = await waitFor(
+      () => (received(passed).length >= 2 ? (received(passed) as Array<FaceEventLike & { face?: string }>) : undefined),
+      30000,
+      'two polled events through the filter',
+    );
     const expectedImages = `http://127.0.0.1:${nodeRed.port}${HTTP_NODE_ROOT}/demo-findface/uploads/demo/`;
     for (const event of events) {
       // The stand-in's cameras 1 and 2 are in group 1, camera 3 in group 2.
@@ -245,14 +260,25 @@ describe('the example flows in a real Node-RED', function () {
       await nodeRed.deploy(copy.flow);
       const event = (id: string) => ({ ...seedEvent, id, matched: true, matched_dossier: 5, created_date: new Date().toISOString() });
       const source = `${nodeRed.url}${HTTP_NODE_ROOT}/findface/ha-events`;
-      const first = await waitFor(async () => {
-        const answer = await post(source, [event('7001'), event('7002')]);
-        return answer.status === 200 ? answer : undefined;
-      }, 10000, 'a 200 once the configuration node is connected');
+      const first = await waitFor(
+        async () => {
+          const answer = await post(source, [event('7001'), event('7002')]);
+          return answer.status === 200 ? answer : undefined;
+        },
+        10000,
+        'a 200 once the configuration node is connected',
+      );
       assert.deepEqual(await first.json(), { accepted: 2 });
       assert.deepEqual(await (await post(source, [event('7002')])).json(), { accepted: 0, duplicates: 1 });
-      const batches = await waitFor(() => (batchesOf(copy.files.get('/ha-demo/receiver')).flat().length >= 2 ? batchesOf(copy.files.get('/ha-demo/receiver')) : undefined), 10000, 'the receiver\'s batch');
-      assert.deepEqual(batches.flat().map((e) => e.id), ['7001', '7002']);
+      const batches = await waitFor(
+        () => (batchesOf(copy.files.get('/ha-demo/receiver')).flat().length >= 2 ? batchesOf(copy.files.get('/ha-demo/receiver')) : undefined),
+        10000,
+        "the receiver's batch",
+      );
+      assert.deepEqual(
+        batches.flat().map((e) => e.id),
+        ['7001', '7002'],
+      );
       await waitFor(() => received(copy.files.get(`output:${accessId}`)).length >= 1, 5000, 'the door open');
       assert.equal(received(copy.files.get(`output:${accessId}`)).length, 1, 'one open for the person');
       assert.equal(redis.cli('XLEN', 'findface-example:webhook:a5f0c0de00000103:events'), '0');

@@ -99,20 +99,53 @@ function goodEvent(rng: Rng): Obj {
     case 2:
       return withPair(fromJs(multiEvent) as Obj, 'id', id, rng);
     default:
-      return new Obj([['id', id], ['camera', rng.chance(0.5) ? rng.int(0, 1000) : new Obj([['id', rng.int(0, 1000)]])]]);
+      return new Obj([
+        ['id', id],
+        ['camera', rng.chance(0.5) ? rng.int(0, 1000) : new Obj([['id', rng.int(0, 1000)]])],
+      ]);
   }
 }
 const goodBatch = (rng: Rng, max = 3): Json[] => Array.from({ length: rng.int(1, max) }, () => goodEvent(rng));
 
 // Values that make an id or a camera invalid. Careful: 1.0, 1E2 and -0 parse to safe integers.
 const BAD_IDS: Json[] = [
-  null, true, false, '', 1.5, -2.25, 2 ** 53, -(2 ** 53), new Raw('1e400'), new Raw('-1e400'), new Raw('18446744073709551616'),
-  new Raw('9007199254740993'), new Raw('1' + '0'.repeat(400)), new Raw('0.' + '0'.repeat(300) + '1'), new Raw('1e308'), [], ['1'],
-  new Obj([]), new Obj([['id', '1']]),
+  null,
+  true,
+  false,
+  '',
+  1.5,
+  -2.25,
+  2 ** 53,
+  -(2 ** 53),
+  new Raw('1e400'),
+  new Raw('-1e400'),
+  new Raw('18446744073709551616'),
+  new Raw('9007199254740993'),
+  new Raw('1' + '0'.repeat(400)),
+  new Raw('0.' + '0'.repeat(300) + '1'),
+  new Raw('1e308'),
+  [],
+  ['1'],
+  new Obj([]),
+  new Obj([['id', '1']]),
 ];
 const BAD_CAMERAS: Json[] = [
-  null, true, '2', '', 2.5, new Raw('1e400'), new Raw('18446744073709551616'), new Raw('-9007199254740992'), [2], [], new Obj([]),
-  new Obj([['id', '2']]), new Obj([['id', null]]), new Obj([['id', 2.5]]), new Obj([['id', new Raw('1e400')]]), new Obj([['group', 1]]),
+  null,
+  true,
+  '2',
+  '',
+  2.5,
+  new Raw('1e400'),
+  new Raw('18446744073709551616'),
+  new Raw('-9007199254740992'),
+  [2],
+  [],
+  new Obj([]),
+  new Obj([['id', '2']]),
+  new Obj([['id', null]]),
+  new Obj([['id', 2.5]]),
+  new Obj([['id', new Raw('1e400')]]),
+  new Obj([['group', 1]]),
   new Obj([['id', new Obj([['id', 2]])]]),
 ];
 const NOT_OBJECTS: Json[] = [null, true, false, 0, 42, -7.5, '', 'event', [], new Raw('1e400'), new Raw('18446744073709551616')];
@@ -165,8 +198,19 @@ function pollutedEvent(rng: Rng): string {
 }
 
 const INVALID_UTF8: number[][] = [
-  [0xff], [0xfe], [0xc0, 0xaf], [0xc1, 0xbf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf8, 0x88, 0x80, 0x80, 0x80],
-  [0xf4, 0x90, 0x80, 0x80], [0x80], [0xbf], [0xe2, 0x82], [0xf0, 0x9f, 0x98],
+  [0xff],
+  [0xfe],
+  [0xc0, 0xaf],
+  [0xc1, 0xbf],
+  [0xe0, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0x80],
+  [0xbf],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
 ];
 
 /** A valid batch whose bytes are not UTF-8. */
@@ -243,9 +287,25 @@ const PLAIN_VARIANTS = [`${PLAIN}/`, `${PLAIN}?x=1`, `${PLAIN}?token=anything`, 
 const CASE_VARIANTS = [PLAIN.toUpperCase(), '/FindFace/Fuzz'];
 
 const WRONG_TYPES: Array<string | undefined> = [
-  undefined, 'text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=fuzzboundary',
-  'application/xml', 'text/json', 'text/html', 'application/octet-stream', 'application/javascript', 'application/json; charset=iso-8859-1',
-  'application/json; charset=utf-16', 'application/jsonx', 'application/json+xml', 'application/+json', 'json', '*/*', 'application/*', ';',
+  undefined,
+  'text/plain',
+  'text/plain; charset=utf-8',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=fuzzboundary',
+  'application/xml',
+  'text/json',
+  'text/html',
+  'application/octet-stream',
+  'application/javascript',
+  'application/json; charset=iso-8859-1',
+  'application/json; charset=utf-16',
+  'application/jsonx',
+  'application/json+xml',
+  'application/+json',
+  'json',
+  '*/*',
+  'application/*',
+  ';',
 ];
 
 function bodyCase(rng: Rng, kind: string, body: Buffer, expect = 400): Omit<Case, 'index'> {
@@ -257,11 +317,26 @@ function bodyCase(rng: Rng, kind: string, body: Buffer, expect = 400): Omit<Case
 }
 
 function bigCase(rng: Rng): Omit<Case, 'index'> {
-  const head = (pad: number, camera: Json) => toText([new Obj([['id', 'big'], ['camera', camera], ['pad', 'x'.repeat(pad)]])]);
+  const head = (pad: number, camera: Json) =>
+    toText([
+      new Obj([
+        ['id', 'big'],
+        ['camera', camera],
+        ['pad', 'x'.repeat(pad)],
+      ]),
+    ]);
   const overhead = head(0, 2).length;
   switch (rng.int(0, 5)) {
     case 5: // broken JSON over Node-RED's 5 MB API limit, with a method the node refuses
-      return { kind: 'big-method', method: rng.pick(['PUT', 'PATCH', 'DELETE']), path: PLAIN, headers: { ...JSON_TYPE }, body: Buffer.from(`[${'1,'.repeat(rng.int(2_700_000, 3_000_000))}`), expect: [405], chunked: rng.chance(0.5) };
+      return {
+        kind: 'big-method',
+        method: rng.pick(['PUT', 'PATCH', 'DELETE']),
+        path: PLAIN,
+        headers: { ...JSON_TYPE },
+        body: Buffer.from(`[${'1,'.repeat(rng.int(2_700_000, 3_000_000))}`),
+        expect: [405],
+        chunked: rng.chance(0.5),
+      };
     case 0: // within the limit, refused for its camera
       return bodyCase(rng, 'big-invalid', Buffer.from(head(rng.int(100_000, LIMIT - overhead - 100), rng.pick(BAD_CAMERAS))));
     case 1: // within the limit, cut short
@@ -277,16 +352,51 @@ function bigCase(rng: Rng): Omit<Case, 'index'> {
 const LANDMARKS: Array<Omit<Case, 'index'>> = [
   { kind: 'deep-unclosed', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from('['.repeat(100_000)), expect: [400] },
   { kind: 'deep-body', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from('['.repeat(100_000) + ']'.repeat(100_000)), expect: [400] },
-  { kind: 'deep-in-event', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from(`[{"id":"1","camera":2,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}]`), expect: [400] },
-  { kind: 'deep-in-event', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from(`[{"id":"1","camera":2,"x":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}]`), expect: [400] },
-  { kind: 'prototype-key', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from('[{"id":"1","camera":2,"__proto__":{"polluted":true}}]'), expect: [400] },
-  { kind: 'prototype-key', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from('{"id":"1","camera":{"id":2,"constructor":{"prototype":{"polluted":true}}}}'), expect: [400] },
+  {
+    kind: 'deep-in-event',
+    method: 'POST',
+    path: PLAIN,
+    headers: JSON_TYPE,
+    body: Buffer.from(`[{"id":"1","camera":2,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}]`),
+    expect: [400],
+  },
+  {
+    kind: 'deep-in-event',
+    method: 'POST',
+    path: PLAIN,
+    headers: JSON_TYPE,
+    body: Buffer.from(`[{"id":"1","camera":2,"x":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}]`),
+    expect: [400],
+  },
+  {
+    kind: 'prototype-key',
+    method: 'POST',
+    path: PLAIN,
+    headers: JSON_TYPE,
+    body: Buffer.from('[{"id":"1","camera":2,"__proto__":{"polluted":true}}]'),
+    expect: [400],
+  },
+  {
+    kind: 'prototype-key',
+    method: 'POST',
+    path: PLAIN,
+    headers: JSON_TYPE,
+    body: Buffer.from('{"id":"1","camera":{"id":2,"constructor":{"prototype":{"polluted":true}}}}'),
+    expect: [400],
+  },
   { kind: 'huge-number', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from('[{"id":1e400,"camera":2}]'), expect: [400] },
   { kind: 'huge-number', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from(`[{"id":${2n ** 64n},"camera":2}]`), expect: [400] },
   { kind: 'huge-number', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from(`[{"id":"1","camera":${2n ** 64n}}]`), expect: [400] },
   { kind: 'empty', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.alloc(0), expect: [400] },
   { kind: 'empty', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from('[]'), expect: [400] },
-  { kind: 'wrong-type', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.from(JSON.stringify([seedEvent, ffs4Event, { ...multiEvent, camera: '5' }, seedEvent])), expect: [400] },
+  {
+    kind: 'wrong-type',
+    method: 'POST',
+    path: PLAIN,
+    headers: JSON_TYPE,
+    body: Buffer.from(JSON.stringify([seedEvent, ffs4Event, { ...multiEvent, camera: '5' }, seedEvent])),
+    expect: [400],
+  },
   { kind: 'big-over-by-one', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.alloc(LIMIT + 1, ' '), expect: [413] },
   { kind: 'big-over-by-one', method: 'POST', path: PLAIN, headers: JSON_TYPE, body: Buffer.alloc(LIMIT + 1, ' '), chunked: true, expect: [413] },
   { kind: 'content-type', method: 'POST', path: PLAIN, headers: {}, body: Buffer.from(JSON.stringify([seedEvent])), expect: [415] },
@@ -306,7 +416,13 @@ function makeCase(rng: Rng, sharedRoot: boolean): Omit<Case, 'index'> {
   if (roll < 32) return bodyCase(rng, 'wrong-type', Buffer.from(toText(batchWithOneBad(rng, badEvent(rng)))));
   if (roll < 38) {
     const event = goodEvent(rng);
-    const number = rng.pick([new Raw('1e400'), new Raw('-1e400'), new Raw('18446744073709551616'), new Raw('9007199254740993'), new Raw('1' + '0'.repeat(rng.int(20, 5000)))]);
+    const number = rng.pick([
+      new Raw('1e400'),
+      new Raw('-1e400'),
+      new Raw('18446744073709551616'),
+      new Raw('9007199254740993'),
+      new Raw('1' + '0'.repeat(rng.int(20, 5000))),
+    ]);
     const bad = rng.chance(0.5) ? withPair(event, 'id', number, rng) : withPair(event, 'camera', rng.chance(0.5) ? number : new Obj([['id', number]]), rng);
     return bodyCase(rng, 'huge-number', Buffer.from(toText(rng.chance(0.1) ? number : batchWithOneBad(rng, bad))));
   }
@@ -334,7 +450,9 @@ function makeCase(rng: Rng, sharedRoot: boolean): Omit<Case, 'index'> {
     const type = rng.pick(WRONG_TYPES);
     let body = valid();
     if (type?.startsWith('multipart/')) {
-      body = Buffer.from(`--fuzzboundary\r\nContent-Disposition: form-data; name="events"\r\nContent-Type: application/json\r\n\r\n${body}\r\n--fuzzboundary--\r\n`);
+      body = Buffer.from(
+        `--fuzzboundary\r\nContent-Disposition: form-data; name="events"\r\nContent-Type: application/json\r\n\r\n${body}\r\n--fuzzboundary--\r\n`,
+      );
     } else if (type === 'application/x-www-form-urlencoded') {
       body = Buffer.from(`events=${encodeURIComponent(body.toString())}`);
     }
@@ -356,18 +474,37 @@ function makeCase(rng: Rng, sharedRoot: boolean): Omit<Case, 'index'> {
   if (roll < 89) {
     const body = valid();
     const auth = rng.pick<Record<string, string>>([
-      {}, { Authorization: 'Bearer wrong' }, { Authorization: `Bearer ${SECRET}x` }, { Authorization: `Bearer ${SECRET.toUpperCase()}` },
-      { Authorization: `Basic ${Buffer.from(`user:${SECRET}`).toString('base64')}` }, { Authorization: `Token ${SECRET}` }, { Authorization: SECRET },
-      { Authorization: 'Bearer' }, { Authorization: `Bearer ${'s'.repeat(4000)}` },
+      {},
+      { Authorization: 'Bearer wrong' },
+      { Authorization: `Bearer ${SECRET}x` },
+      { Authorization: `Bearer ${SECRET.toUpperCase()}` },
+      { Authorization: `Basic ${Buffer.from(`user:${SECRET}`).toString('base64')}` },
+      { Authorization: `Token ${SECRET}` },
+      { Authorization: SECRET },
+      { Authorization: 'Bearer' },
+      { Authorization: `Bearer ${'s'.repeat(4000)}` },
     ]);
-    const query = rng.pick(['', '?token=wrong', '?token=', `?Token=${SECRET}`, `?token[]=${SECRET}`, `?token=wrong&token=${SECRET}`, `?token=${SECRET}%00`, `?tok=${SECRET}`]);
+    const query = rng.pick([
+      '',
+      '?token=wrong',
+      '?token=',
+      `?Token=${SECRET}`,
+      `?token[]=${SECRET}`,
+      `?token=wrong&token=${SECRET}`,
+      `?token=${SECRET}%00`,
+      `?tok=${SECRET}`,
+    ]);
     return { kind: 'secret', method: 'POST', path: SECURED + query, headers: { ...JSON_TYPE, ...auth }, body, expect: [401] };
   }
   if (roll < 95) {
     const body = valid();
     const now = Math.floor(Date.now() / 1000);
     const id = `msg_${rng.int(0, 1e9)}`;
-    const good = (timestamp = String(now)) => ({ 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${sign(SIGNING_KEY, id, timestamp, body)}` });
+    const good = (timestamp = String(now)) => ({
+      'webhook-id': id,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': `v1,${sign(SIGNING_KEY, id, timestamp, body)}`,
+    });
     const otherKey = 'whsec_' + Buffer.from(`other key ${rng.int(0, 1e6)}`).toString('base64');
     const headers = rng.pick<() => Record<string, string>>([
       () => ({}),
@@ -389,7 +526,14 @@ function makeCase(rng: Rng, sharedRoot: boolean): Omit<Case, 'index'> {
     // Several defects at once: any of the node's refusals will do.
     const type = rng.pick(WRONG_TYPES);
     const body = rng.chance(0.5) ? junk(rng) : Buffer.from(toText(batchWithOneBad(rng, badEvent(rng))));
-    return { kind: 'mixed', method: 'POST', path: rng.pick([PLAIN, SECURED]), headers: type === undefined ? {} : { 'Content-Type': type }, body, expect: [400, 401, 415] };
+    return {
+      kind: 'mixed',
+      method: 'POST',
+      path: rng.pick([PLAIN, SECURED]),
+      headers: type === undefined ? {} : { 'Content-Type': type },
+      body,
+      expect: [400, 401, 415],
+    };
   }
   return bigCase(rng);
 }
@@ -469,8 +613,16 @@ function flows(outFile: string) {
     msg.payload = { id: event && event.id, objectProto: protoOf(event), arrayProto: protoOf(event && event.matched_lists) };
     return msg;`;
   const source = (id: string, path: string, credentials?: Record<string, string>) => ({
-    id, type: 'findface-event-in', z: 'tab', mode: 'webhook', path, maxBodyMb: LIMIT_MB, dedupWindowS: 0, toleranceS: 300,
-    ...(credentials ? { credentials } : {}), wires: [['canary']],
+    id,
+    type: 'findface-event-in',
+    z: 'tab',
+    mode: 'webhook',
+    path,
+    maxBodyMb: LIMIT_MB,
+    dedupWindowS: 0,
+    toleranceS: 300,
+    ...(credentials ? { credentials } : {}),
+    wires: [['canary']],
   });
   return [
     { id: 'tab', type: 'tab', label: 'fuzz' },
@@ -478,7 +630,18 @@ function flows(outFile: string) {
     source('secured', SECURED, { secret: SECRET }),
     source('signed', SIGNED, { signingSecrets: SIGNING_KEY }),
     { id: 'canary', type: 'function', z: 'tab', func: canary, outputs: 1, wires: [['to-file']] },
-    { id: 'to-file', type: 'file', z: 'tab', filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
+    {
+      id: 'to-file',
+      type: 'file',
+      z: 'tab',
+      filename: outFile,
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+      wires: [],
+    },
   ];
 }
 
@@ -504,9 +667,30 @@ function memoryProbe(memoryFile: string) {
     msg.payload = { gc, rss: usage.rss, heapUsed: usage.heapUsed, arrayBuffers: usage.arrayBuffers };
     return msg;`;
   return [
-    { id: 'memory-probe', type: 'inject', z: 'tab', props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, wires: [['memory-read']] },
+    {
+      id: 'memory-probe',
+      type: 'inject',
+      z: 'tab',
+      props: [{ p: 'payload' }],
+      payload: '',
+      payloadType: 'date',
+      repeat: '',
+      once: false,
+      wires: [['memory-read']],
+    },
     { id: 'memory-read', type: 'function', z: 'tab', func: probe, outputs: 1, wires: [['memory-file']] },
-    { id: 'memory-file', type: 'file', z: 'tab', filename: memoryFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
+    {
+      id: 'memory-file',
+      type: 'file',
+      z: 'tab',
+      filename: memoryFile,
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+      wires: [],
+    },
   ];
 }
 
@@ -601,7 +785,9 @@ for (const setup of [
             if (problem && failures.length < Number(process.env.FUZZ_SHOW ?? 20)) {
               const preview = request.body ? JSON.stringify(request.body.subarray(0, 120).toString('latin1')) : '(no body)';
               const size = request.body && request.body.length > 120 ? `… (${request.body.length} bytes)` : '';
-              failures.push(`#${request.index} ${request.kind} ${request.method} ${request.path} ${JSON.stringify(request.headers).slice(0, 160)} ${preview}${size}: ${problem}`);
+              failures.push(
+                `#${request.index} ${request.kind} ${request.method} ${request.path} ${JSON.stringify(request.headers).slice(0, 160)} ${preview}${size}: ${problem}`,
+              );
             }
             if (!alive(pid)) throw new Error(`Node-RED died at request #${request.index} (${request.kind})`);
           }
@@ -628,7 +814,9 @@ for (const setup of [
       console.log(`      statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort()))}`);
       console.log(`      kinds ${JSON.stringify(Object.fromEntries([...byKind].sort()))}`);
       console.log(`      Node-RED memory in MB at start / after ${warmUp} requests / at the end / after a pause, each after a full GC:`);
-      console.log(`        ${row('RSS (/proc)', (sample) => sample.procRss)}; ${row('heap used', (sample) => sample.heapUsed)}; ${row('array buffers', (sample) => sample.arrayBuffers)}`);
+      console.log(
+        `        ${row('RSS (/proc)', (sample) => sample.procRss)}; ${row('heap used', (sample) => sample.heapUsed)}; ${row('array buffers', (sample) => sample.arrayBuffers)}`,
+      );
 
       if (failures.length) assert.fail(`wrong answers (at most 20 shown):\n${failures.join('\n')}`);
       assert.ok(alive(pid), 'Node-RED is not running');
@@ -641,7 +829,10 @@ for (const setup of [
       // was 21, 32 and 80 MB in three runs today with the heap flat, hence 150 MB (a leak shows in the heap check).
       if (setup.count >= COUNT) assert.ok(bytesSent > 100 * 1048576, `only ${mb(bytesSent)} MB sent`);
       const grown = (pick: (sample: MemorySample) => number) => mb(pick(afterPause) - pick(afterWarmUp));
-      assert.ok(grown((sample) => sample.heapUsed + sample.arrayBuffers) < 10, `heap and buffers grew by ${grown((sample) => sample.heapUsed + sample.arrayBuffers)} MB after the warm-up`);
+      assert.ok(
+        grown((sample) => sample.heapUsed + sample.arrayBuffers) < 10,
+        `heap and buffers grew by ${grown((sample) => sample.heapUsed + sample.arrayBuffers)} MB after the warm-up`,
+      );
       assert.ok(grown((sample) => sample.procRss) < 150, `RSS grew by ${grown((sample) => sample.procRss)} MB after the warm-up`);
       // A flood of bad requests does not flood the log: each node warns at most once a second.
       const warnings = nodeRed.count('rejected a request with');
@@ -659,7 +850,15 @@ for (const setup of [
         [SIGNED, { 'webhook-id': 'msg_ok', 'webhook-timestamp': now, 'webhook-signature': `v1,${sign(SIGNING_KEY, 'msg_ok', now, body)}` }],
       ];
       for (const [target, headers] of requests) {
-        const answer = await send(agent, nodeRed.port, { index: -1, kind: 'valid', method: 'POST', path: target, headers: { ...JSON_TYPE, ...headers }, body, expect: [200] });
+        const answer = await send(agent, nodeRed.port, {
+          index: -1,
+          kind: 'valid',
+          method: 'POST',
+          path: target,
+          headers: { ...JSON_TYPE, ...headers },
+          body,
+          expect: [200],
+        });
         assert.equal(answer.status, 200, `${target}: ${answer.body}`);
         assert.deepEqual(JSON.parse(answer.body.toString()), { accepted: 1 });
       }

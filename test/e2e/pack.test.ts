@@ -30,7 +30,21 @@ function expectedFiles(): string[] {
   const iconsBesideNodes = Object.values(pkg['node-red'].nodes).flatMap((file) => icons.map((icon) => `${path.posix.dirname(file)}/${icon}`));
   const examples = walk('examples').filter((file) => file.endsWith('.json'));
   const resources = walk('resources').filter((file) => !file.endsWith('.ts'));
-  return [...new Set([...compiled, ...editor, ...locales, ...icons, ...iconsBesideNodes, ...examples, ...resources, 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'])].sort();
+  return [
+    ...new Set([
+      ...compiled,
+      ...editor,
+      ...locales,
+      ...icons,
+      ...iconsBesideNodes,
+      ...examples,
+      ...resources,
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+    ]),
+  ].sort();
 }
 
 describe('npm pack', function () {

@@ -38,7 +38,10 @@ async function post(red: NodeRedProcess, route: string, events: unknown[]): Prom
 function ackMarkers(userDir: string): number {
   const root = path.join(userDir, QUEUES);
   const dirs = [userDir, root, ...queueDirs(userDir).map((name) => path.join(root, name))];
-  return dirs.reduce((sum, dir) => sum + (fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => f.startsWith('acked-')).length : 0), 0);
+  return dirs.reduce(
+    (sum, dir) => sum + (fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => f.startsWith('acked-')).length : 0),
+    0,
+  );
 }
 
 const queueDirs = (userDir: string): string[] => (fs.existsSync(path.join(userDir, QUEUES)) ? fs.readdirSync(path.join(userDir, QUEUES)).sort() : []);
@@ -73,7 +76,8 @@ describe('queue files (real Node-RED)', function () {
       await waitFor(() => ackMarkers(userDir) === 2, 10000, `the queue of "${id}" open`);
       await red.deploy(placed(keep));
       await waitFor(() => ackMarkers(userDir) <= 1, 10000, `the queue of "${id}" deleted`);
-      for (const file of ['settings.js', 'flows.json', 'node_modules', QUEUES]) assert.ok(fs.existsSync(path.join(userDir, file)), `${file} is still there after removing "${id}"`);
+      for (const file of ['settings.js', 'flows.json', 'node_modules', QUEUES])
+        assert.ok(fs.existsSync(path.join(userDir, file)), `${file} is still there after removing "${id}"`);
       assert.deepEqual(queueDirs(userDir), w1Queue, "w1's queue is still there, and nothing else");
       assert.equal(ackMarkers(userDir), 1);
     }
@@ -117,10 +121,18 @@ describe('queue files (real Node-RED)', function () {
     await receiver.accept();
     red = await NodeRedProcess.create({ flows });
     await red.start();
-    await post(red, '/inject', Array.from({ length: 30 }, (_, i) => ev(i)));
+    await post(
+      red,
+      '/inject',
+      Array.from({ length: 30 }, (_, i) => ev(i)),
+    );
     await waitFor(() => receiver.deliveredIds.length >= 30, 15000, 'the first 30 delivered');
     await receiver.refuse();
-    await post(red, '/inject', Array.from({ length: 10 }, (_, i) => ev(30 + i)));
+    await post(
+      red,
+      '/inject',
+      Array.from({ length: 10 }, (_, i) => ev(30 + i)),
+    );
     await red.stop();
     const [queueName] = queueDirs(red.userDir);
     const dir = path.join(red.userDir, QUEUES, queueName);
@@ -134,7 +146,11 @@ describe('queue files (real Node-RED)', function () {
     await receiver.accept();
     await waitFor(() => receiver.deliveredIds.length >= before + 40, 20000, 'every event on disk');
     const again = receiver.deliveredIds.slice(before).map(String);
-    assert.deepEqual(again, Array.from({ length: 40 }, (_, i) => String(i)), 'the 10 undelivered ones and, as it cannot know, the 30 delivered ones still on disk');
+    assert.deepEqual(
+      again,
+      Array.from({ length: 40 }, (_, i) => String(i)),
+      'the 10 undelivered ones and, as it cannot know, the 30 delivered ones still on disk',
+    );
     const warnings = red.log.split('\n').filter((line) => /\[warn\].*ack marker/.test(line));
     assert.equal(warnings.length, 1, red.log);
     assert.match(warnings[0], /delivered again/);
@@ -226,14 +242,27 @@ describe('queue files (real Node-RED)', function () {
       await receiver.accept();
       red = await NodeRedProcess.create({ flows });
       await red.start();
-      for (let i = 0; i < DELIVERED_FIRST; i += 20) await post(red, '/inject', Array.from({ length: 20 }, (_, k) => ev(i + k, PAD)));
+      for (let i = 0; i < DELIVERED_FIRST; i += 20)
+        await post(
+          red,
+          '/inject',
+          Array.from({ length: 20 }, (_, k) => ev(i + k, PAD)),
+        );
       await waitFor(() => receiver.deliveredIds.length >= DELIVERED_FIRST, 30000, 'the first events delivered');
       await receiver.refuse();
-      for (let i = DELIVERED_FIRST; i < EVENTS; i += 20) await post(red, '/inject', Array.from({ length: 20 }, (_, k) => ev(i + k, PAD)));
+      for (let i = DELIVERED_FIRST; i < EVENTS; i += 20)
+        await post(
+          red,
+          '/inject',
+          Array.from({ length: 20 }, (_, k) => ev(i + k, PAD)),
+        );
       await red.stop();
       // (a batch or two may still have gone out while the receiver was going down)
       const deliveredBefore = receiver.deliveredIds.length;
-      assert.deepEqual(receiver.deliveredIds, Array.from({ length: deliveredBefore }, (_, i) => String(i)));
+      assert.deepEqual(
+        receiver.deliveredIds,
+        Array.from({ length: deliveredBefore }, (_, i) => String(i)),
+      );
       assert.ok(deliveredBefore >= DELIVERED_FIRST && deliveredBefore < 200, `${deliveredBefore} delivered before the stop`);
 
       const [queueName] = queueDirs(red.userDir);

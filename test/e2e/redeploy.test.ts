@@ -113,7 +113,10 @@ describe('redeploys while delivering (real Node-RED)', function () {
       assert.equal(log.split('Stopping modified nodes').length - 1, 2);
       assert.equal(log.split('Stopping flows').length - 1, 0, 'no full restart');
       assert.match(log, /Event \d+ enqueued for webhook e2e changed/, 'the new title in the log');
-      assert.ok(receiver.requests.slice(-5).every((r) => (r.body as unknown[]).length <= 3), 'the new batch size is used');
+      assert.ok(
+        receiver.requests.slice(-5).every((r) => (r.body as unknown[]).length <= 3),
+        'the new batch size is used',
+      );
       console.log(
         `      2 modified-nodes deploys: ${load.sent} events posted ${JSON.stringify(load.statusCounts())}, ${report.unique} received, ${report.duplicates} duplicates`,
       );

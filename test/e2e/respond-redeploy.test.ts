@@ -23,8 +23,8 @@ describe('respond mode and redeploys under load (real Node-RED)', function () {
 
   // The Catch node's log line at warn, so that the "closing" errors show in a log kept at warn.
   const flows = (respond: string | undefined) =>
-    (pipelineFlows({ receiverUrl: receiver.url, source: { respond, queuedTimeoutS: 2 }, webhook: { batchSize: 50 } }) as Array<Record<string, unknown>>).map((node) =>
-      node.id === 'catch-log' ? { ...node, func: String(node.func).replace('node.log(', 'node.warn(') } : node,
+    (pipelineFlows({ receiverUrl: receiver.url, source: { respond, queuedTimeoutS: 2 }, webhook: { batchSize: 50 } }) as Array<Record<string, unknown>>).map(
+      (node) => (node.id === 'catch-log' ? { ...node, func: String(node.func).replace('node.log(', 'node.warn(') } : node),
     );
 
   before(async () => {
@@ -83,14 +83,18 @@ describe('respond mode and redeploys under load (real Node-RED)', function () {
     // Drained: everything answered 200 has arrived, or nothing has arrived for a second.
     let lastCount = -1;
     let quietSince = performance.now();
-    await waitFor(() => {
-      const arrived = receiver.deliveredIds.filter((id) => acknowledged.has(Number(id))).length;
-      if (arrived !== lastCount) {
-        lastCount = arrived;
-        quietSince = performance.now();
-      }
-      return arrived >= acknowledged.size || performance.now() - quietSince > 1500;
-    }, Math.max(20000, DEPLOYS * 1000), 'the queue to drain');
+    await waitFor(
+      () => {
+        const arrived = receiver.deliveredIds.filter((id) => acknowledged.has(Number(id))).length;
+        if (arrived !== lastCount) {
+          lastCount = arrived;
+          quietSince = performance.now();
+        }
+        return arrived >= acknowledged.size || performance.now() - quietSince > 1500;
+      },
+      Math.max(20000, DEPLOYS * 1000),
+      'the queue to drain',
+    );
     const report = deliveryReport(receiver.deliveredIds, acked);
     const posts = loads.reduce((sum, load) => sum + load.posts, 0);
     const closing = red.log.slice(logMark).split('the webhook node is closing').length - 1;

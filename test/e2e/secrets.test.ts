@@ -36,12 +36,20 @@ const WEBHOOK_CREDENTIALS = Object.fromEntries(webhookCredentialNames().map((nam
 
 /** Every secret value, and the parts a leak could show on its own (a signing key's base64 body). */
 const SECRETS = [
-  EVENT_SECRET, SIGNING_KEY, OLD_SIGNING_KEY, SIGNING_KEY.slice('whsec_'.length), OLD_SIGNING_KEY.slice('whsec_'.length), SERVER_TOKEN, SERVER_PASSWORD,
+  EVENT_SECRET,
+  SIGNING_KEY,
+  OLD_SIGNING_KEY,
+  SIGNING_KEY.slice('whsec_'.length),
+  OLD_SIGNING_KEY.slice('whsec_'.length),
+  SERVER_TOKEN,
+  SERVER_PASSWORD,
   ...Object.values(WEBHOOK_CREDENTIALS),
 ];
 
 function sign(key: string, id: string, timestamp: string, body: string): string {
-  return createHmac('sha256', Buffer.from(key.slice('whsec_'.length), 'base64')).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return createHmac('sha256', Buffer.from(key.slice('whsec_'.length), 'base64'))
+    .update(`${id}.${timestamp}.${body}`)
+    .digest('base64');
 }
 
 function leaks(text: string): string[] {
@@ -123,25 +131,96 @@ describe('secrets in a real Node-RED', function () {
     registered = new Set(sets.filter((set) => set.module === 'node-red-contrib-findface' && !set.err).flatMap((set) => set.types));
 
     const webhook = registered.has('findface-webhook')
-      ? [{
-          id: 'hook', type: 'findface-webhook', z: 'tab', title: 'secrets', url: `http://127.0.0.1:${receiver.port}/hook`, active: true, batchSize: 1, lingerMs: 0,
-          timeout: 5000, backoffBase: 0.1, backoffFactor: 2.7, backoffMax: 1, maxAttempts: 3, successCodes: '200', credentials: WEBHOOK_CREDENTIALS, wires: [[], []],
-        }]
+      ? [
+          {
+            id: 'hook',
+            type: 'findface-webhook',
+            z: 'tab',
+            title: 'secrets',
+            url: `http://127.0.0.1:${receiver.port}/hook`,
+            active: true,
+            batchSize: 1,
+            lingerMs: 0,
+            timeout: 5000,
+            backoffBase: 0.1,
+            backoffFactor: 2.7,
+            backoffMax: 1,
+            maxAttempts: 3,
+            successCodes: '200',
+            credentials: WEBHOOK_CREDENTIALS,
+            wires: [[], []],
+          },
+        ]
       : [];
     loginFindFace = await FakeFindFace.start({ users: { operator: SERVER_PASSWORD }, tokenLifetimeMs: 1500 });
     loginFindFace.addEvents(3);
     const server = registered.has('findface-server')
       ? [
-          { id: 'srv', type: 'findface-server', name: 'secrets', url: `http://127.0.0.1:${findFace.port}`, externalAddress: '', timeout: 5000, credentials: { token: SERVER_TOKEN } },
-          { id: 'srv-login', type: 'findface-server', name: 'login', url: loginFindFace.url, externalAddress: '', timeout: 5000, credentials: { username: 'operator', password: SERVER_PASSWORD } },
-          { id: 'poll-in', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 'srv-login', pollIntervalS: 0.3, pollFilters: '{}', startAt: 'beginning', wires: [[]] },
+          {
+            id: 'srv',
+            type: 'findface-server',
+            name: 'secrets',
+            url: `http://127.0.0.1:${findFace.port}`,
+            externalAddress: '',
+            timeout: 5000,
+            credentials: { token: SERVER_TOKEN },
+          },
+          {
+            id: 'srv-login',
+            type: 'findface-server',
+            name: 'login',
+            url: loginFindFace.url,
+            externalAddress: '',
+            timeout: 5000,
+            credentials: { username: 'operator', password: SERVER_PASSWORD },
+          },
+          {
+            id: 'poll-in',
+            type: 'findface-event-in',
+            z: 'tab',
+            mode: 'poll',
+            server: 'srv-login',
+            pollIntervalS: 0.3,
+            pollFilters: '{}',
+            startAt: 'beginning',
+            wires: [[]],
+          },
         ]
       : [];
     await deploy([
       { id: 'tab', type: 'tab', label: 'secrets' },
-      { id: 'sec-in', type: 'findface-event-in', z: 'tab', mode: 'webhook', path: '/secrets/shared', maxBodyMb: 1, credentials: { secret: EVENT_SECRET }, wires: [['to-file', ...webhook.map((node) => node.id)]] },
-      { id: 'sig-in', type: 'findface-event-in', z: 'tab', mode: 'webhook', path: '/secrets/signed', maxBodyMb: 1, credentials: { signingSecrets: `${SIGNING_KEY} ${OLD_SIGNING_KEY}` }, wires: [['to-file']] },
-      { id: 'to-file', type: 'file', z: 'tab', filename: path.join(nodeRed.userDir, 'events.ndjson'), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
+      {
+        id: 'sec-in',
+        type: 'findface-event-in',
+        z: 'tab',
+        mode: 'webhook',
+        path: '/secrets/shared',
+        maxBodyMb: 1,
+        credentials: { secret: EVENT_SECRET },
+        wires: [['to-file', ...webhook.map((node) => node.id)]],
+      },
+      {
+        id: 'sig-in',
+        type: 'findface-event-in',
+        z: 'tab',
+        mode: 'webhook',
+        path: '/secrets/signed',
+        maxBodyMb: 1,
+        credentials: { signingSecrets: `${SIGNING_KEY} ${OLD_SIGNING_KEY}` },
+        wires: [['to-file']],
+      },
+      {
+        id: 'to-file',
+        type: 'file',
+        z: 'tab',
+        filename: path.join(nodeRed.userDir, 'events.ndjson'),
+        filenameType: 'str',
+        appendNewline: true,
+        createDir: true,
+        overwriteFile: 'false',
+        encoding: 'utf8',
+        wires: [],
+      },
       ...webhook,
       ...server,
     ]);
@@ -240,7 +319,11 @@ describe('secrets in a real Node-RED', function () {
       ['findface-event-in', 'sec-in', { has_secret: true, has_signingSecrets: false }],
       ['findface-event-in', 'sig-in', { has_secret: false, has_signingSecrets: true }],
     ];
-    if (registered.has('findface-server')) expected.push(['findface-server', 'srv', { has_token: true, has_password: false }], ['findface-server', 'srv-login', { has_token: false, has_password: true }]);
+    if (registered.has('findface-server'))
+      expected.push(
+        ['findface-server', 'srv', { has_token: true, has_password: false }],
+        ['findface-server', 'srv-login', { has_token: false, has_password: true }],
+      );
     if (registered.has('findface-webhook') && Object.keys(WEBHOOK_CREDENTIALS).length) {
       expected.push(['findface-webhook', 'hook', Object.fromEntries(Object.keys(WEBHOOK_CREDENTIALS).map((name) => [`has_${name}`, true]))]);
     }
@@ -254,7 +337,12 @@ describe('secrets in a real Node-RED', function () {
       const secretFlags = Object.fromEntries(Object.entries(answer).filter(([name]) => name.startsWith('has_')));
       assert.deepEqual(secretFlags, flags);
       // The FindFace user name (a text credential) is no secret either.
-      assert.deepEqual(Object.keys(answer).filter((name) => !name.startsWith('has_')).filter((name) => name !== 'user' && name !== 'username'), []);
+      assert.deepEqual(
+        Object.keys(answer)
+          .filter((name) => !name.startsWith('has_'))
+          .filter((name) => name !== 'user' && name !== 'username'),
+        [],
+      );
     }
   });
 
@@ -263,7 +351,10 @@ describe('secrets in a real Node-RED', function () {
     const text = await exported.text();
     assert.deepEqual(leaks(text), []);
     const flows = JSON.parse(text) as Array<Record<string, unknown>>;
-    assert.ok(flows.every((node) => node.credentials === undefined), 'the export carries credentials');
+    assert.ok(
+      flows.every((node) => node.credentials === undefined),
+      'the export carries credentials',
+    );
     await deploy(flows);
     const before = emitted();
     assert.equal((await post('/secrets/shared')).status, 401);

@@ -35,13 +35,45 @@ if (!redisServerBinary()) console.log(`  (skipped: ${NO_REDIS_REASON})`);
 
 /** The pipeline of the crash tests with its queue in Redis, plus one door behind a second source. */
 function flows(receiverUrl: string, redisUrl: string): unknown[] {
-  const pipeline = pipelineFlows({ receiverUrl, webhook: { batchSize: BATCH, queue: 'redis', redis: 'shared', queueMaxEvents: 100000 } }) as Array<Record<string, unknown>>;
+  const pipeline = pipelineFlows({ receiverUrl, webhook: { batchSize: BATCH, queue: 'redis', redis: 'shared', queueMaxEvents: 100000 } }) as Array<
+    Record<string, unknown>
+  >;
   return [
     ...pipeline,
-    { id: 'shared', type: 'findface-redis', name: 'site redis', url: redisUrl, prefix: PREFIX, leaseS: LEASE_S, credentials: { username: ACL_USER, password: ACL_PASSWORD } },
+    {
+      id: 'shared',
+      type: 'findface-redis',
+      name: 'site redis',
+      url: redisUrl,
+      prefix: PREFIX,
+      leaseS: LEASE_S,
+      credentials: { username: ACL_USER, password: ACL_PASSWORD },
+    },
     { id: 'door-in', type: 'findface-event-in', z: 'tab', mode: 'webhook', path: DOOR_PATH, respond: 'emitted', x: 150, y: 400, wires: [['door']] },
-    { id: 'door', type: 'findface-access', z: 'tab', door: 'entrance', allow: '{"matched": true}', maxAgeS: 30, cooldownS: 30, redis: 'shared', x: 350, y: 400, wires: [['door-open'], []] },
-    { id: 'door-open', type: 'function', z: 'tab', name: 'door-open', func: "node.log('door-open ' + msg.payload.personId + ' ' + msg.payload.eventId);\nreturn null;", outputs: 1, x: 550, y: 400, wires: [[]] },
+    {
+      id: 'door',
+      type: 'findface-access',
+      z: 'tab',
+      door: 'entrance',
+      allow: '{"matched": true}',
+      maxAgeS: 30,
+      cooldownS: 30,
+      redis: 'shared',
+      x: 350,
+      y: 400,
+      wires: [['door-open'], []],
+    },
+    {
+      id: 'door-open',
+      type: 'function',
+      z: 'tab',
+      name: 'door-open',
+      func: "node.log('door-open ' + msg.payload.personId + ' ' + msg.payload.eventId);\nreturn null;",
+      outputs: 1,
+      x: 550,
+      y: 400,
+      wires: [[]],
+    },
   ];
 }
 
@@ -89,7 +121,8 @@ describeWithRedis('two Node-RED instances sharing one Redis', function () {
     if (this.currentTest?.state === 'failed' || instances.some((red) => red.errorLines().length)) {
       console.log(`Node-RED logs (tail):\n${[...logs, ...instances.map((red) => red.log)].join('\n').split('\n').slice(-80).join('\n')}`);
     }
-    if (process.env.TWO_INSTANCES_LOGS) [...logs, ...instances.map((red) => red.log)].forEach((log, i) => fs.writeFileSync(path.join(process.env.TWO_INSTANCES_LOGS!, `instance-${i}.log`), log));
+    if (process.env.TWO_INSTANCES_LOGS)
+      [...logs, ...instances.map((red) => red.log)].forEach((log, i) => fs.writeFileSync(path.join(process.env.TWO_INSTANCES_LOGS!, `instance-${i}.log`), log));
     for (const red of instances) await red.dispose().catch(() => red.kill9());
     await receiver.stop();
     await redis.dispose();
@@ -128,7 +161,11 @@ describeWithRedis('two Node-RED instances sharing one Redis', function () {
       await load.stop();
     }
     const acked = new Set(load.acked);
-    await waitFor(() => new Set(receiver.deliveredIds.map(Number).filter((id) => acked.has(id))).size >= acked.size, 20000, `all ${acked.size} acknowledged events`);
+    await waitFor(
+      () => new Set(receiver.deliveredIds.map(Number).filter((id) => acked.has(id))).size >= acked.size,
+      20000,
+      `all ${acked.size} acknowledged events`,
+    );
     await sleep(300);
     const report = deliveryReport(receiver.deliveredIds, load.acked);
     const repeats = repeatRequests(receiver.bodies);
@@ -159,30 +196,59 @@ describeWithRedis('two Node-RED instances sharing one Redis', function () {
       await load.stop();
     }
     const acked = new Set(load.acked);
-    await waitFor(() => new Set(receiver.deliveredIds.slice(before).map(Number).filter((id) => acked.has(id))).size >= acked.size, 20000, `all ${acked.size} acknowledged events`).catch((error: Error) => {
+    await waitFor(
+      () =>
+        new Set(
+          receiver.deliveredIds
+            .slice(before)
+            .map(Number)
+            .filter((id) => acked.has(id)),
+        ).size >= acked.size,
+      20000,
+      `all ${acked.size} acknowledged events`,
+    ).catch((error: Error) => {
       const missing = deliveryReport(receiver.deliveredIds.slice(before), load.acked).missing;
-      throw new Error(`${error.message}: ${missing.length} missing (first ${missing.slice(0, 10).join(', ')}), stream length ${redis.cli('XLEN', `${PREFIX}:webhook:hook:events`)}, lease ${redis.cli('GET', LEASE_KEY)}`);
+      throw new Error(
+        `${error.message}: ${missing.length} missing (first ${missing.slice(0, 10).join(', ')}), stream length ${redis.cli('XLEN', `${PREFIX}:webhook:hook:events`)}, lease ${redis.cli('GET', LEASE_KEY)}`,
+      );
     });
     const report = deliveryReport(receiver.deliveredIds.slice(before), load.acked);
     const refused = load.statusCounts();
-    console.log(`      Redis down about 1 s: ${load.sent} events posted: ${JSON.stringify(refused)}; received ${report.unique} distinct, ${report.duplicates} duplicates`);
+    console.log(
+      `      Redis down about 1 s: ${load.sent} events posted: ${JSON.stringify(refused)}; received ${report.unique} distinct, ${report.duplicates} duplicates`,
+    );
     assert.deepEqual(report.missing, [], 'every event answered 200 arrived');
     assert.deepEqual(report.outOfOrder, [], 'in order');
     assert.ok((refused['503'] ?? 0) > 0, 'while Redis was down the sources answered 503');
-    assert.ok(load.acked.some((id) => id > load.lastId - 100), 'events were acknowledged again after the restart');
+    assert.ok(
+      load.acked.some((id) => id > load.lastId - 100),
+      'events were acknowledged again after the restart',
+    );
     for (const red of instances) assert.match(red.log, /Redis redis:\/\/127\.0\.0\.1:\d+ is reachable again/);
   });
 
   it('one door, one person walking up, frames posted to both instances: one open', async () => {
     const now = Date.now();
     const frames = Array.from({ length: 8 }, (_, i) => ({
-      id: String(9_000_000 + i), camera: 3, matched: true, matched_dossier: 77, matched_lists: [1], confidence: 0.93,
+      id: String(9_000_000 + i),
+      camera: 3,
+      matched: true,
+      matched_dossier: 77,
+      matched_lists: [1],
+      confidence: 0.93,
       created_date: new Date(now + i * 120).toISOString(),
     }));
     const answers = await Promise.all(
-      frames.map((frame, i) => fetch(`${instances[i % 2].url}${DOOR_PATH}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([frame]) }).then((r) => r.status)),
+      frames.map((frame, i) =>
+        fetch(`${instances[i % 2].url}${DOOR_PATH}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([frame]) }).then(
+          (r) => r.status,
+        ),
+      ),
     );
-    assert.deepEqual(answers, frames.map(() => 200));
+    assert.deepEqual(
+      answers,
+      frames.map(() => 200),
+    );
     await sleep(500);
     const opens = instances.flatMap((red) => red.log.split('\n').filter((line) => line.includes('door-open 77 ')));
     assert.equal(opens.length, 1, opens.join('\n'));
@@ -199,6 +265,10 @@ describeWithRedis('two Node-RED instances sharing one Redis', function () {
     }
     for (const log of [...logs, ...instances.map((red) => red.log)]) assert.ok(!log.includes(ACL_PASSWORD), 'a log');
     const errors = [...logs, ...instances.map((red) => red.log)].flatMap((log) => log.split('\n').filter((line) => line.includes('[error]')));
-    assert.deepEqual(errors.filter((line) => !/Redis|ECONNREFUSED|Connection is closed|Stream isn't writeable|could not be queued/.test(line)), [], 'no error but those of the Redis outage');
+    assert.deepEqual(
+      errors.filter((line) => !/Redis|ECONNREFUSED|Connection is closed|Stream isn't writeable|could not be queued/.test(line)),
+      [],
+      'no error but those of the Redis outage',
+    );
   });
 });

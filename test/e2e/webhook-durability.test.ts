@@ -81,7 +81,9 @@ describe('findface-webhook durability (real Node-RED)', function () {
   let step = 'start';
   afterEach(function () {
     if (this.currentTest?.state === 'failed') {
-      console.log(`failed at step "${step}"; receiver got ${receiver.requests.length} requests; Node-RED log tail:\n${red?.log.split('\n').slice(-40).join('\n')}`);
+      console.log(
+        `failed at step "${step}"; receiver got ${receiver.requests.length} requests; Node-RED log tail:\n${red?.log.split('\n').slice(-40).join('\n')}`,
+      );
     }
   });
 
@@ -138,7 +140,11 @@ describe('findface-webhook durability (real Node-RED)', function () {
     assert.ok(repeated.length <= BATCH, `at most one batch twice, got ${repeated.length} repeats: ${repeated}`);
     const firstBatch = receiver.requests[0].body as Array<{ id: string }>;
     // The crash came before the receiver's (delayed) answer, so that batch must come again: at-least-once.
-    assert.deepEqual(repeated, firstBatch.map((e) => Number(e.id)), 'the repeat is exactly the batch in flight at the crash');
+    assert.deepEqual(
+      repeated,
+      firstBatch.map((e) => Number(e.id)),
+      'the repeat is exactly the batch in flight at the crash',
+    );
     assert.ok(receiver.requests.every((r) => (r.body as unknown[]).length <= BATCH));
     assert.deepEqual(red.errorLines(), []);
 

@@ -69,7 +69,7 @@ describe('editor: the face event source dialog', function () {
     assert.equal((await nodeView(page, id)).valid, true);
   });
 
-  it('shows the URL to give FindFace with a placeholder host, never the browser\'s, kept up to date as the path is typed', async () => {
+  it("shows the URL to give FindFace with a placeholder host, never the browser's, kept up to date as the path is typed", async () => {
     await openEditDialog(page, id);
     const url = page.locator('#findface-event-in-url');
     // The editor runs on 127.0.0.1 here: a URL with it would point FindFace at itself.
@@ -164,7 +164,9 @@ describe('editor: the face event source dialog', function () {
   });
 
   it('marks a poll node without a server invalid, in the dialog and on the workspace', async () => {
-    const [poll] = await importNodes(page, [{ type: TYPE, mode: 'poll', path: '/findface/events', maxBodyMb: 10, server: '', pollIntervalS: 5, pollFilters: '{}', inputs: 1 }]);
+    const [poll] = await importNodes(page, [
+      { type: TYPE, mode: 'poll', path: '/findface/events', maxBodyMb: 10, server: '', pollIntervalS: 5, pollFilters: '{}', inputs: 1 },
+    ]);
     try {
       assert.equal((await nodeView(page, poll)).valid, false, 'a poll node without a server is valid');
       assert.equal(await hasErrorBadge(page, poll), true);

@@ -54,7 +54,10 @@ describe('editor: the example flows, through Import › Examples', function () {
 
   it('lists every example of the package in Import › Examples', async () => {
     const listed = await listExamples(page, MODULE);
-    assert.deepEqual(listed, examples.map((file) => file.replace(/\.json$/, '')));
+    assert.deepEqual(
+      listed,
+      examples.map((file) => file.replace(/\.json$/, '')),
+    );
   });
 
   for (const file of examples) {
@@ -67,12 +70,15 @@ describe('editor: the example flows, through Import › Examples', function () {
       const mark = session.logMark();
       tab = await importExample(page, MODULE, name);
       const imported = (await page.evaluate(
-        (z) =>
-          RED.nodes.filterNodes({ z }).map((n: any) => ({ type: n.type, valid: n.valid !== false, name: n.name ?? '', errors: n.validationErrors ?? [] })),
+        (z) => RED.nodes.filterNodes({ z }).map((n: any) => ({ type: n.type, valid: n.valid !== false, name: n.name ?? '', errors: n.validationErrors ?? [] })),
         tab,
       )) as Array<{ type: string; valid: boolean; name: string; errors: string[] }>;
       // filterNodes lists flow nodes; config nodes (the poll example's findface-server, the door example's MQTT broker) are checked apart.
-      assert.equal(imported.length, flow.filter((n) => n.type !== 'tab' && n.z === firstTab && n.type !== 'findface-server' && n.type !== 'findface-redis').length, 'not every node was imported');
+      assert.equal(
+        imported.length,
+        flow.filter((n) => n.type !== 'tab' && n.z === firstTab && n.type !== 'findface-server' && n.type !== 'findface-redis').length,
+        'not every node was imported',
+      );
       const configs = (await page.evaluate(() => {
         const found: Array<{ type: string; valid: boolean }> = [];
         RED.nodes.eachConfig((n: any) => {
@@ -80,9 +86,20 @@ describe('editor: the example flows, through Import › Examples', function () {
         });
         return found;
       })) as Array<{ type: string; valid: boolean }>;
-      assert.equal(configs.filter((n) => n.valid).length >= flow.filter((n) => n.type === 'findface-server').length, true, 'the config node was not imported valid');
-      assert.deepEqual(imported.filter((n) => n.type === 'unknown' || !n.valid), [], 'unknown or invalid nodes after import');
-      assert.ok(imported.some((n) => n.type === 'comment'), 'the example has no comment node');
+      assert.equal(
+        configs.filter((n) => n.valid).length >= flow.filter((n) => n.type === 'findface-server').length,
+        true,
+        'the config node was not imported valid',
+      );
+      assert.deepEqual(
+        imported.filter((n) => n.type === 'unknown' || !n.valid),
+        [],
+        'unknown or invalid nodes after import',
+      );
+      assert.ok(
+        imported.some((n) => n.type === 'comment'),
+        'the example has no comment node',
+      );
 
       // As the examples' comments tell users whose Node-RED is not on port 1880: point the URLs at this one.
       const changed: number = await page.evaluate((port) => {

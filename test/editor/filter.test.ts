@@ -10,16 +10,7 @@ import path from 'path';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../support/node-red-process';
 import { waitFor } from '../support/wait';
-import {
-  closeWithDone,
-  deployFromEditor,
-  dragFromPalette,
-  editorSession,
-  EditorSession,
-  hasErrorBadge,
-  nodeView,
-  openEditDialog,
-} from './support/editor';
+import { closeWithDone, deployFromEditor, dragFromPalette, editorSession, EditorSession, hasErrorBadge, nodeView, openEditDialog } from './support/editor';
 
 declare const $: any;
 declare const RED: any;
@@ -179,11 +170,16 @@ describe('editor: the webhook filter dialog', function () {
     await openEditDialog(page, id);
     await typeJson(page, '{}');
     const row = await addEmptyRow(page);
-    const groups = await row.locator('select.findface-filter-key optgroup').evaluateAll((elements) =>
-      elements.map((group: any) => ({ label: group.label, keys: Array.from(group.querySelectorAll('option')).map((option: any) => option.value) })),
-    );
+    const groups = await row
+      .locator('select.findface-filter-key optgroup')
+      .evaluateAll((elements) =>
+        elements.map((group: any) => ({ label: group.label, keys: Array.from(group.querySelectorAll('option')).map((option: any) => option.value) })),
+      );
     assert.deepEqual(groups[0], { label: 'Common', keys: ['camera_in', 'camera_group_in', 'matched_dossier_in', 'matched_lists_in'] });
-    assert.deepEqual(groups.map((group) => group.label), ['Common', 'Matching', 'Face attributes', 'Head pose', 'Liveness and temperature']);
+    assert.deepEqual(
+      groups.map((group) => group.label),
+      ['Common', 'Matching', 'Face attributes', 'Head pose', 'Liveness and temperature'],
+    );
     assert.equal(groups.flatMap((group) => group.keys).length, 21);
     await page.locator('#node-input-findface-filter-list > li').first().locator('.red-ui-editableList-item-remove').click();
     await waitFor(async () => (await page.locator('#node-input-findface-filter-list > li').count()) === 0, 5000, 'the removed row to go');
@@ -207,7 +203,10 @@ describe('editor: the webhook filter dialog', function () {
     await closeWithDone(page);
     const view = await nodeView(page, id);
     assert.equal(view.valid, true);
-    assert.equal(await page.evaluate((nodeId) => RED.nodes.node(nodeId)._def.label.call(RED.nodes.node(nodeId)), id), 'gender female,male · age ≥ 18 · yaw ≤ 30 · liveness real · tracking realtime · temperature ≥ 37.5');
+    assert.equal(
+      await page.evaluate((nodeId) => RED.nodes.node(nodeId)._def.label.call(RED.nodes.node(nodeId)), id),
+      'gender female,male · age ≥ 18 · yaw ≤ 30 · liveness real · tracking realtime · temperature ≥ 37.5',
+    );
   });
 
   it('refuses a word FindFace does not use, typed in the form', async () => {
@@ -243,11 +242,18 @@ describe('editor: the webhook filter dialog', function () {
     assert.match(await problem.innerText(), /the section "body_events" filters objects this node cannot tell apart from face events/);
     // The form shows face_events as pasted: a row per key but matched.
     const faceKeys = Object.keys(JSON.parse(defaults).face_events).filter((key) => key !== 'matched');
-    const rows = await waitFor(async () => {
-      const form = await formRows(page);
-      return form.rows.length === faceKeys.length ? form : undefined;
-    }, 5000, `a row for each of the ${faceKeys.length} keys of face_events`);
-    assert.deepEqual(rows.rows.map(([key]) => key), faceKeys);
+    const rows = await waitFor(
+      async () => {
+        const form = await formRows(page);
+        return form.rows.length === faceKeys.length ? form : undefined;
+      },
+      5000,
+      `a row for each of the ${faceKeys.length} keys of face_events`,
+    );
+    assert.deepEqual(
+      rows.rows.map(([key]) => key),
+      faceKeys,
+    );
     assert.equal(rows.matched, 'true');
     await closeWithDone(page);
     assert.equal((await nodeView(page, id)).valid, false);

@@ -29,7 +29,17 @@ describe('editor: the source dialog sets up the webhook in FindFace', function (
     page = await session.editorPage();
     await session.nodeRed.deploy([
       { id: TAB, type: 'tab', label: 'hooks', disabled: false, info: '' },
-      { id: SERVER, type: 'findface-server', name: 'fake FindFace', url: fake.url, externalAddress: '', timeout: 2000, rejectUnauthorized: true, ca: '', credentials: { token: fake.token } },
+      {
+        id: SERVER,
+        type: 'findface-server',
+        name: 'fake FindFace',
+        url: fake.url,
+        externalAddress: '',
+        timeout: 2000,
+        rejectUnauthorized: true,
+        ca: '',
+        credentials: { token: fake.token },
+      },
       { id: SOURCE, type: 'findface-event-in', z: TAB, x: 200, y: 120, mode: 'webhook', path: '/door/events', server: SERVER, wires: [[]] },
     ]);
     await page.reload();

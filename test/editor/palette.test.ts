@@ -43,12 +43,48 @@ const nameProperty: Record<string, string> = { 'findface-webhook': 'title' };
  */
 const savedEarlier: Record<string, Array<Record<string, unknown>>> = {
   'findface-event-in': [
-    { mode: 'webhook', path: '/findface/events', maxBodyMb: 10, rate: 1, seed: '', cameras: '{"1": 1, "2": 1, "3": 2}', dossiers: '1, 2, 3, 12, 25', matchedRatio: 0.3, shape: 'ffs3', autostart: true, inputs: 0 },
-    { mode: 'simulate', path: '/findface/events', maxBodyMb: 10, rate: 2, seed: '', cameras: '{"1": 1, "2": 1, "3": 2}', dossiers: '1, 2, 3, 12, 25', matchedRatio: 0.3, shape: 'ffs3', autostart: true, inputs: 1 },
+    {
+      mode: 'webhook',
+      path: '/findface/events',
+      maxBodyMb: 10,
+      rate: 1,
+      seed: '',
+      cameras: '{"1": 1, "2": 1, "3": 2}',
+      dossiers: '1, 2, 3, 12, 25',
+      matchedRatio: 0.3,
+      shape: 'ffs3',
+      autostart: true,
+      inputs: 0,
+    },
+    {
+      mode: 'simulate',
+      path: '/findface/events',
+      maxBodyMb: 10,
+      rate: 2,
+      seed: '',
+      cameras: '{"1": 1, "2": 1, "3": 2}',
+      dossiers: '1, 2, 3, 12, 25',
+      matchedRatio: 0.3,
+      shape: 'ffs3',
+      autostart: true,
+      inputs: 1,
+    },
   ],
   'findface-filter': [{ filters: '{"camera_group_in": [1, 3], "matched_dossier_in": [12, 25]}', outputs: 2, cameraGroups: '{"2": 1}' }],
   'findface-webhook': [
-    { title: '1', url: 'http://127.0.0.1:8888/', active: true, batchSize: 1, lingerMs: 0, timeout: 10000, backoffBase: 0.1, backoffFactor: 2.7, backoffMax: 100, maxAttempts: 10, successCodes: '200' },
+    {
+      title: '1',
+      url: 'http://127.0.0.1:8888/',
+      active: true,
+      batchSize: 1,
+      lingerMs: 0,
+      timeout: 10000,
+      backoffBase: 0.1,
+      backoffFactor: 2.7,
+      backoffMax: 100,
+      maxAttempts: 10,
+      successCodes: '200',
+    },
   ],
 };
 
@@ -83,7 +119,7 @@ describe('editor: the findface palette', function () {
         assert.equal((await node.locator('.red-ui-palette-label').innerText()).replace(/\s+/g, ' ').trim(), label);
       });
 
-      it('shows the icon it declares (not the editor\'s fallback)', async function () {
+      it("shows the icon it declares (not the editor's fallback)", async function () {
         const declared: string = await page.evaluate((t) => {
           const icon = RED.nodes.getType(t).icon;
           return typeof icon === 'function' ? icon.call({ _def: RED.nodes.getType(t) }) : icon;
@@ -98,7 +134,7 @@ describe('editor: the findface palette', function () {
         assert.match(response.headers.get('content-type') ?? '', /svg|png/);
       });
 
-      it('accepts a node saved earlier (first release, or the contract\'s properties alone) as valid', async function () {
+      it("accepts a node saved earlier (first release, or the contract's properties alone) as valid", async function () {
         for (const saved of savedEarlier[type] ?? []) {
           const [id] = await importNodes(page, [{ type, ...saved }]);
           const result = (await page.evaluate((nodeId) => {

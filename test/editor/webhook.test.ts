@@ -72,7 +72,7 @@ describe('editor: the webhook dialog', function () {
 
   after(() => receiver?.stop());
 
-  it('has one field for its name, stored as title (and name), shown as the node\'s label', async () => {
+  it("has one field for its name, stored as title (and name), shown as the node's label", async () => {
     await openEditDialog(page, id);
     const labels = await dialogLabels(page);
     assert.equal(labels.filter((label) => /^(Name|Title)$/.test(label)).length, 1, `two name fields: ${labels.join(', ')}`);
@@ -104,7 +104,7 @@ describe('editor: the webhook dialog', function () {
     }
   });
 
-  it('shows its icon on the left: it has outputs (core nodes put the icon right only at a flow\'s end)', async () => {
+  it("shows its icon on the left: it has outputs (core nodes put the icon right only at a flow's end)", async () => {
     assert.equal(await page.evaluate((t) => RED.nodes.getType(t).align ?? 'left', TYPE), 'left');
     const icon = page.locator(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-icon-group`);
     assert.equal(await icon.count(), 1);
@@ -168,7 +168,18 @@ describe('editor: the webhook dialog', function () {
     const refused = await Receiver.start();
     await refused.stop();
     const [inject, sender] = await importNodes(page, [
-      { id: 'debug-name-inject', type: 'inject', props: [{ p: 'payload' }], payload: '{"id": "debug-name-1", "camera": 1}', payloadType: 'json', once: true, onceDelay: 0.1, repeat: '', topic: '', wires: [['debug-name-sender']] },
+      {
+        id: 'debug-name-inject',
+        type: 'inject',
+        props: [{ p: 'payload' }],
+        payload: '{"id": "debug-name-1", "camera": 1}',
+        payloadType: 'json',
+        once: true,
+        onceDelay: 0.1,
+        repeat: '',
+        topic: '',
+        wires: [['debug-name-sender']],
+      },
       { id: 'debug-name-sender', type: TYPE, title: 'door 3 relay', url: refused.url, maxAttempts: 2, backoffBase: 0.1 },
     ]);
     try {
@@ -177,8 +188,19 @@ describe('editor: the webhook dialog', function () {
       await page.evaluate(() => RED.sidebar.show('debug'));
       await deployFromEditor(session);
       const named = page.locator('.red-ui-debug-msg').filter({ has: page.locator('.red-ui-debug-msg-name', { hasText: 'door 3 relay' }) });
-      await named.filter({ hasText: /Backing off/ }).first().waitFor();
-      assert.equal(await page.locator('.red-ui-debug-msg').filter({ hasText: /Backing off/ }).filter({ hasText: sender }).count(), 0, 'a warning named by the node id');
+      await named
+        .filter({ hasText: /Backing off/ })
+        .first()
+        .waitFor();
+      assert.equal(
+        await page
+          .locator('.red-ui-debug-msg')
+          .filter({ hasText: /Backing off/ })
+          .filter({ hasText: sender })
+          .count(),
+        0,
+        'a warning named by the node id',
+      );
       await session.screenshot('webhook-debug-sidebar-name');
     } finally {
       await removeNode(page, inject);

@@ -64,7 +64,10 @@ describe('nodes while the wall clock steps', function () {
       await within(3000, () => receiver.requests.length > 0, 'the lingering batch is sent');
       const heldMs = performance.now() - sentAt;
       assert.ok(heldMs >= 450, `held ${heldMs} ms, at least lingerMs`);
-      assert.deepEqual((receiver.requests[0].body as Array<{ id: string }>).map((e) => e.id), ['a', 'b']);
+      assert.deepEqual(
+        (receiver.requests[0].body as Array<{ id: string }>).map((e) => e.id),
+        ['a', 'b'],
+      );
     } finally {
       await helper.unload();
       await receiver.stop();

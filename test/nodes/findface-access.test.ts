@@ -16,7 +16,16 @@ const catchNode = coreNode('common/25-catch.js');
 type Msg = Record<string, any>;
 
 function faceEvent(id: string, fields: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, camera: 1, matched: true, matched_dossier: 12, confidence: 0.91, created_date: new Date().toISOString(), face: `http://ff/uploads/${id}.jpg`, ...fields };
+  return {
+    id,
+    camera: 1,
+    matched: true,
+    matched_dossier: 12,
+    confidence: 0.91,
+    created_date: new Date().toISOString(),
+    face: `http://ff/uploads/${id}.jpg`,
+    ...fields,
+  };
 }
 
 describe('findface-access node', function () {
@@ -55,7 +64,11 @@ describe('findface-access node', function () {
     helper.getNode('caught').on('input', (msg: Msg) => caught.push(msg));
     return helper.getNode('door1');
   }
-  const statuses = (node: any) => node.status.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => call.args[0]);
+  const statuses = (node: any) =>
+    node.status
+      .getCalls()
+      .filter((call: any) => call.thisValue === node)
+      .map((call: any) => call.args[0]);
 
   it('opens once per person per cooldown, with the contract message, and denies with reasons', async function () {
     const door = await load({ cooldownS: 5 });
@@ -77,7 +90,14 @@ describe('findface-access node', function () {
     assert.equal(open.payload.eventId, '1');
     assert.ok(open.payload.eventAge >= 0 && open.payload.eventAge < 2);
     assert.ok(Math.abs(Date.parse(open.payload.decidedAt) - Date.now()) < 2000);
-    assert.deepEqual(denied.map((msg) => [msg.payload.id, msg.reason]), [['3', 'not-allowed'], ['4', 'stale'], ['5', 'no-date']]);
+    assert.deepEqual(
+      denied.map((msg) => [msg.payload.id, msg.reason]),
+      [
+        ['3', 'not-allowed'],
+        ['4', 'stale'],
+        ['5', 'no-date'],
+      ],
+    );
     await waitFor(() => statuses(door).slice(-1)[0]?.text?.includes('1 findface-access.status.open') || undefined, 2000, 'the status counts');
     const text = statuses(door).slice(-1)[0].text as string;
     assert.match(text, /findface-access\.status\.denied · findface-access\.status\.secondsAgo/);
@@ -91,16 +111,22 @@ describe('findface-access node', function () {
     door.receive({ payload: faceEvent('c', { camera: 9, matched_dossier: 3 }) });
     await waitFor(() => opened.length === 2 || undefined, 2000, 'the two grants');
     const response = await helper.request().get('/findface-access/door1/audit?limit=2').expect(200);
-    assert.deepEqual(response.body.map((r: Msg) => [r.event, r.decision, r.reason, r.person]), [
-      ['c', 'granted', null, 3],
-      ['b', 'cooldown', 'cooldown', 12],
-    ]);
+    assert.deepEqual(
+      response.body.map((r: Msg) => [r.event, r.decision, r.reason, r.person]),
+      [
+        ['c', 'granted', null, 3],
+        ['b', 'cooldown', 'cooldown', 12],
+      ],
+    );
     assert.equal(response.body[0].image, 'http://ff/uploads/c.jpg');
     assert.equal(response.body[0].door, 'Main entrance');
     await helper.unload();
     const dir = path.join(userDir, 'findface-audit', nodeFileName('door1'));
     const lines = fs.readdirSync(dir).flatMap((file) => fs.readFileSync(path.join(dir, file), 'utf8').trim().split('\n'));
-    assert.deepEqual(lines.map((line) => JSON.parse(line).event), ['a', 'b', 'c']);
+    assert.deepEqual(
+      lines.map((line) => JSON.parse(line).event),
+      ['a', 'b', 'c'],
+    );
     // Still readable once the node is gone.
     const after = await helper.request().get('/findface-access/door1/audit').expect(200);
     assert.equal(after.body.length, 3);
@@ -121,7 +147,10 @@ describe('findface-access node', function () {
     const door = await load({ allow: '{"camera_in": [1]}' });
     door.receive({ payload: [faceEvent('1'), faceEvent('2', { camera: 2, matched_dossier: 7 }), faceEvent('3', { matched_dossier: 8 })] });
     await waitFor(() => (opened.length === 2 && denied.length === 1) || undefined, 2000, 'two grants and a denial');
-    assert.deepEqual(opened.map((msg) => msg.payload.personId), [12, 8]);
+    assert.deepEqual(
+      opened.map((msg) => msg.payload.personId),
+      [12, 8],
+    );
     assert.equal(denied[0].reason, 'not-allowed');
   });
 
@@ -134,7 +163,7 @@ describe('findface-access node', function () {
     assert.equal(opened.length, 0);
   });
 
-  it('reports a filter problem in the filter node\'s words', async function () {
+  it("reports a filter problem in the filter node's words", async function () {
     const door = await load({ allow: '{"camera_in": 1}' });
     assert.match(statuses(door)[0].text, /findface-filter\.errors\.not-list/);
   });

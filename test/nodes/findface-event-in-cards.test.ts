@@ -48,9 +48,13 @@ describe('findface-event-in node, who was seen (lookupCards)', function () {
   const server = () => ({ id: 's1', type: 'findface-server', url: fake.url, externalAddress: '', timeout: 2000, rejectUnauthorized: true, ca: '' });
 
   async function load(source: Record<string, unknown>) {
-    await helper.load([serverNode, eventIn], [server(), { id: 'source', type: 'findface-event-in', server: 's1', lookupCards: true, wires: [['out']], ...source }, { id: 'out', type: 'helper' }], {
-      s1: { token: fake.token },
-    });
+    await helper.load(
+      [serverNode, eventIn],
+      [server(), { id: 'source', type: 'findface-event-in', server: 's1', lookupCards: true, wires: [['out']], ...source }, { id: 'out', type: 'helper' }],
+      {
+        s1: { token: fake.token },
+      },
+    );
     const out: Msg[] = [];
     helper.getNode('out').on('input', (msg: Msg) => out.push(msg));
     return out;
@@ -75,7 +79,11 @@ describe('findface-event-in node, who was seen (lookupCards)', function () {
     fake.delayMs = 3000;
     const event = { id: '42', camera: 1, camera_group: 1, matched: true, matched_card: 1, matched_lists: [1] };
     const started = Date.now();
-    await request(httpNode as never).post('/cards/events').set('Content-Type', 'application/json').send(JSON.stringify([event])).expect(200);
+    await request(httpNode as never)
+      .post('/cards/events')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify([event]))
+      .expect(200);
     assert.equal(out.length, 1);
     assert.ok(Date.now() - started < 1000, `answered in ${Date.now() - started} ms`);
     assert.equal(out[0].findface.card, undefined);
@@ -85,10 +93,21 @@ describe('findface-event-in node, who was seen (lookupCards)', function () {
   it('webhook mode: the next event of the same person carries the card', async () => {
     const out = await load({ mode: 'webhook', path: '/cards/events', maxBodyMb: 10 });
     const event = (id: string) => ({ id, camera: 1, camera_group: 1, matched: true, matched_card: 1, matched_lists: [1] });
-    await request(httpNode as never).post('/cards/events').set('Content-Type', 'application/json').send(JSON.stringify([event('1')])).expect(200);
+    await request(httpNode as never)
+      .post('/cards/events')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify([event('1')]))
+      .expect(200);
     await waitFor(() => fake.requestsTo('/cards/humans/1/').some((r) => r.status === 200), 5000, 'the lookup');
     await sleep(50);
-    await request(httpNode as never).post('/cards/events').set('Content-Type', 'application/json').send(JSON.stringify([event('2')])).expect(200);
-    assert.deepEqual(out.map((m) => m.findface.card?.name), [undefined, 'Ann Smith']);
+    await request(httpNode as never)
+      .post('/cards/events')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify([event('2')]))
+      .expect(200);
+    assert.deepEqual(
+      out.map((m) => m.findface.card?.name),
+      [undefined, 'Ann Smith'],
+    );
   });
 });

@@ -37,7 +37,18 @@ describe('findface-event-in node, poll mode', function () {
   const flow = (props: Record<string, unknown> = {}) => [
     { id: 'tab', type: 'tab' },
     { id: 's1', type: 'findface-server', name: 'ff', url: fake.url, externalAddress: 'http://172.20.77.17', timeout: 2000, rejectUnauthorized: true, ca: '' },
-    { id: 'source', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollIntervalS: 0.1, pollFilters: '{}', startAt: 'beginning', wires: [['out']], ...props },
+    {
+      id: 'source',
+      type: 'findface-event-in',
+      z: 'tab',
+      mode: 'poll',
+      server: 's1',
+      pollIntervalS: 0.1,
+      pollFilters: '{}',
+      startAt: 'beginning',
+      wires: [['out']],
+      ...props,
+    },
     { id: 'out', type: 'helper', z: 'tab' },
     { id: 'catcher', type: 'catch', z: 'tab', scope: ['source'], uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
@@ -57,7 +68,10 @@ describe('findface-event-in node, poll mode', function () {
     let { out } = await load(fake.token);
     await waitFor(() => out.length === 150, 10000, '150 events');
     const firstIds = out.map((msg) => String(msg.payload.id));
-    assert.deepEqual(firstIds, [...firstIds].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
+    assert.deepEqual(
+      firstIds,
+      [...firstIds].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)),
+    );
     assert.match(String(out[0].payload.face), /^http:\/\/172\.20\.77\.17\//);
     assert.equal(out[0].findface.source, 'poll');
     await helper.unload();
@@ -96,7 +110,10 @@ describe('findface-event-in node, poll mode', function () {
       fake.addEvents(8);
       await waitFor(() => out.length === 10, 5000, 'the 4 new matched events');
       await sleep(300);
-      assert.deepEqual(out.map((m) => m.payload.id), fake.events.filter((e) => e.matched === true).map((e) => e.id));
+      assert.deepEqual(
+        out.map((m) => m.payload.id),
+        fake.events.filter((e) => e.matched === true).map((e) => e.id),
+      );
     });
   }
 
@@ -108,7 +125,10 @@ describe('findface-event-in node, poll mode', function () {
     await sleep(300);
     assert.equal(out.length, 5);
     assert.ok(out.every((msg) => msg.payload.matched === true));
-    const warnings = helper.log().args.filter((args: any[]) => args[0]?.level === 30).map((args: any[]) => String(args[0].msg));
+    const warnings = helper
+      .log()
+      .args.filter((args: any[]) => args[0]?.level === 30)
+      .map((args: any[]) => String(args[0].msg));
     assert.equal(warnings.filter((w: string) => /does not match "no_match"/.test(w)).length, 1, warnings.join('\n'));
   });
 
@@ -128,7 +148,10 @@ describe('findface-event-in node, poll mode', function () {
     assert.equal(caught.length, 0, 'no error');
     assert.ok(fake.logins.length >= 2, `${fake.logins.length} logins`);
     assert.equal(new Set(fake.logins.map((l) => l.uuid)).size, 1, 'the same uuid each time');
-    assert.deepEqual(out.map((m) => m.payload.id), fake.events.map((e) => e.id));
+    assert.deepEqual(
+      out.map((m) => m.payload.id),
+      fake.events.map((e) => e.id),
+    );
     const secrets = [password, ...fake.issuedTokens.keys()];
     const logged = JSON.stringify(helper.log().args);
     const flows = JSON.stringify((helper as unknown as { _redNodes: { getFlows(): unknown } })._redNodes.getFlows());
@@ -154,16 +177,32 @@ describe('findface-event-in node, poll mode', function () {
   });
 
   it('refuses a missing server and bad filters with an error on deploy', async () => {
-    await helper.load([serverNode, eventIn], [
-      { id: 'tab', type: 'tab' },
-      { id: 'a', type: 'findface-event-in', z: 'tab', mode: 'poll', server: '', wires: [] },
-      { id: 'b', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollFilters: '[1]', wires: [] },
-      { id: 'c', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollFilters: '{"matched": true, "cameras": [2]}', wires: [] },
-      { id: 's1', type: 'findface-server', url: fake.url },
-    ], { s1: { token: fake.token } });
-    const errors = helper.log().args.filter((args: any[]) => args[0]?.level === 20).map((args: any[]) => `${args[0].id} ${args[0].msg}`);
-    assert.ok(errors.some((line: string) => /^a .*no-server|^a .*needs a FindFace server/.test(line)), errors.join('\n'));
-    assert.ok(errors.some((line: string) => /^b .*poll-filters\.not-object/.test(line)), errors.join('\n'));
-    assert.ok(errors.some((line: string) => /^c .*poll-filters\.unknown-param/.test(line)), errors.join('\n'));
+    await helper.load(
+      [serverNode, eventIn],
+      [
+        { id: 'tab', type: 'tab' },
+        { id: 'a', type: 'findface-event-in', z: 'tab', mode: 'poll', server: '', wires: [] },
+        { id: 'b', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollFilters: '[1]', wires: [] },
+        { id: 'c', type: 'findface-event-in', z: 'tab', mode: 'poll', server: 's1', pollFilters: '{"matched": true, "cameras": [2]}', wires: [] },
+        { id: 's1', type: 'findface-server', url: fake.url },
+      ],
+      { s1: { token: fake.token } },
+    );
+    const errors = helper
+      .log()
+      .args.filter((args: any[]) => args[0]?.level === 20)
+      .map((args: any[]) => `${args[0].id} ${args[0].msg}`);
+    assert.ok(
+      errors.some((line: string) => /^a .*no-server|^a .*needs a FindFace server/.test(line)),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((line: string) => /^b .*poll-filters\.not-object/.test(line)),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((line: string) => /^c .*poll-filters\.unknown-param/.test(line)),
+      errors.join('\n'),
+    );
   });
 });

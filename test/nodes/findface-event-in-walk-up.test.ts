@@ -27,7 +27,21 @@ describe('findface-event-in simulate, walk-up pattern', function () {
   it('sends bursts of frames that a door access node turns into one open per person', async function () {
     const flow = [
       { id: 'tab', type: 'tab', label: 'test' },
-      { id: 'walk', type: 'findface-event-in', z: 'tab', mode: 'simulate', simulation: 'walk-up', rate: 100, seed: '11', cameras: '{"1": 1}', dossiers: '1, 2, 3, 4, 5, 6, 7, 8', matchedRatio: 0.6, shape: 'ffs4', autostart: true, wires: [['door', 'events']] },
+      {
+        id: 'walk',
+        type: 'findface-event-in',
+        z: 'tab',
+        mode: 'simulate',
+        simulation: 'walk-up',
+        rate: 100,
+        seed: '11',
+        cameras: '{"1": 1}',
+        dossiers: '1, 2, 3, 4, 5, 6, 7, 8',
+        matchedRatio: 0.6,
+        shape: 'ffs4',
+        autostart: true,
+        wires: [['door', 'events']],
+      },
       { id: 'door', type: 'findface-access', z: 'tab', door: 'Lobby', cooldownS: 30, maxAgeS: 5, wires: [['opens'], []] },
       { id: 'events', type: 'helper', z: 'tab' },
       { id: 'opens', type: 'helper', z: 'tab' },

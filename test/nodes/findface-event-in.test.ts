@@ -38,7 +38,10 @@ describe('findface-event-in node', function () {
     it('emits the seed sample event unchanged, with topic and metadata, and answers 200', async () => {
       await helper.load(eventIn, webhookFlow());
       const received = collect();
-      const response = await request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent]));
+      const response = await request(httpNode)
+        .post('/findface/events')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([seedEvent]));
       assert.equal(response.status, 200);
       assert.deepEqual(response.body, { accepted: 1 });
       await waitFor(() => received.length === 1);
@@ -57,8 +60,14 @@ describe('findface-event-in node', function () {
       const response = await request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify(batch));
       assert.equal(response.status, 200);
       await waitFor(() => received.length === 3);
-      assert.deepEqual(received.map((msg) => msg.payload), batch);
-      assert.deepEqual(received.map((msg) => msg.findface.cameraGroupId), [null, 3, 4]);
+      assert.deepEqual(
+        received.map((msg) => msg.payload),
+        batch,
+      );
+      assert.deepEqual(
+        received.map((msg) => msg.findface.cameraGroupId),
+        [null, 3, 4],
+      );
     });
 
     it('answers 400 with a JSON error and emits nothing for bad bodies', async () => {
@@ -80,7 +89,10 @@ describe('findface-event-in node', function () {
       const get = await request(httpNode).get('/findface/events');
       assert.equal(get.status, 405);
       assert.match(get.body.error, /POST/);
-      const big = await request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify([{ ...seedEvent, pad: 'x'.repeat(2000) }]));
+      const big = await request(httpNode)
+        .post('/findface/events')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([{ ...seedEvent, pad: 'x'.repeat(2000) }]));
       assert.equal(big.status, 413);
       const text = await request(httpNode).post('/findface/events').set('Content-Type', 'text/plain').send('hello');
       assert.equal(text.status, 415);
@@ -128,9 +140,15 @@ describe('findface-event-in node', function () {
       // (the test helper's RED._ returns message keys, not texts).
       const logged = helper.log().args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === 'in2');
       for (const [entry] of logged) errors.push(String(entry.msg));
-      assert.ok(errors.some((message) => /path-in-use|already served by node in/.test(message)), JSON.stringify(errors));
+      assert.ok(
+        errors.some((message) => /path-in-use|already served by node in/.test(message)),
+        JSON.stringify(errors),
+      );
       assert.ok(second);
-      const response = await request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent]));
+      const response = await request(httpNode)
+        .post('/findface/events')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([seedEvent]));
       assert.equal(response.status, 200);
       await waitFor(() => first.length === 1);
       assert.equal(other.length, 0);
@@ -144,10 +162,16 @@ describe('findface-event-in node', function () {
       ];
       await helper.load(eventIn, flow);
       const logged = helper.log().args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === 'in2');
-      assert.ok(logged.some(([entry]: any[]) => /path-in-use|already served by node in/.test(String(entry.msg))), JSON.stringify(logged));
+      assert.ok(
+        logged.some(([entry]: any[]) => /path-in-use|already served by node in/.test(String(entry.msg))),
+        JSON.stringify(logged),
+      );
       // The first node answers the other spelling too.
       const received = collect();
-      const response = await request(httpNode).post('/FINDFACE/EVENTS').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent]));
+      const response = await request(httpNode)
+        .post('/FINDFACE/EVENTS')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([seedEvent]));
       assert.equal(response.status, 200);
       await waitFor(() => received.length === 1);
     });
@@ -169,29 +193,68 @@ describe('findface-event-in node', function () {
         [{ ...simulate, rate: [5] }, /bad-rate|rate/],
         [{ ...simulate, matchedRatio: true }, /bad-ratio/],
       ];
-      const flow = cases.map(([props], index) => ({ id: `bad${index}`, type: 'findface-event-in', mode: 'webhook', path: `/bad/${index}`, wires: [[]], ...props }));
+      const flow = cases.map(([props], index) => ({
+        id: `bad${index}`,
+        type: 'findface-event-in',
+        mode: 'webhook',
+        path: `/bad/${index}`,
+        wires: [[]],
+        ...props,
+      }));
       await helper.load(eventIn, flow);
       for (const [index, [props, expected]] of cases.entries()) {
-        const logged = helper.log().args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === `bad${index}`).map(([entry]: any[]) => String(entry.msg));
-        assert.ok(logged.some((message: string) => expected.test(message)), `${JSON.stringify(props)}: ${JSON.stringify(logged)}`);
+        const logged = helper
+          .log()
+          .args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === `bad${index}`)
+          .map(([entry]: any[]) => String(entry.msg));
+        assert.ok(
+          logged.some((message: string) => expected.test(message)),
+          `${JSON.stringify(props)}: ${JSON.stringify(logged)}`,
+        );
         assert.ok(!logged.some((message: string) => /TypeError|is not a function/.test(message)), JSON.stringify(logged));
       }
       // A refused webhook node serves nothing.
-      const response = await request(httpNode).post('/bad/2').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent]));
+      const response = await request(httpNode)
+        .post('/bad/2')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([seedEvent]));
       assert.equal(response.status, 404);
     });
 
     it('takes numbers given as text, as the editor stores them, and a single dossier given as a number', async () => {
       const flow = [
-        { id: 'in', type: 'findface-event-in', mode: 'webhook', path: '/findface/events', maxBodyMb: '0.001', toleranceS: '300', dedupWindowS: '', wires: [['out']] },
-        { id: 'sim', type: 'findface-event-in', mode: 'simulate', rate: '5', cameras: '{"1": 1}', dossiers: 7, matchedRatio: '1', seed: '3', autostart: false, wires: [['out']] },
+        {
+          id: 'in',
+          type: 'findface-event-in',
+          mode: 'webhook',
+          path: '/findface/events',
+          maxBodyMb: '0.001',
+          toleranceS: '300',
+          dedupWindowS: '',
+          wires: [['out']],
+        },
+        {
+          id: 'sim',
+          type: 'findface-event-in',
+          mode: 'simulate',
+          rate: '5',
+          cameras: '{"1": 1}',
+          dossiers: 7,
+          matchedRatio: '1',
+          seed: '3',
+          autostart: false,
+          wires: [['out']],
+        },
         { id: 'out', type: 'helper' },
       ];
       await helper.load(eventIn, flow);
       const errors = helper.log().args.filter((args: any[]) => args[0]?.level === 20);
       assert.deepEqual(errors, []);
       const received = collect();
-      const big = await request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify([{ ...seedEvent, pad: 'x'.repeat(2000) }]));
+      const big = await request(httpNode)
+        .post('/findface/events')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([{ ...seedEvent, pad: 'x'.repeat(2000) }]));
       assert.equal(big.status, 413);
       helper.getNode('sim').receive({ payload: 'once' });
       await waitFor(() => received.length === 1);
@@ -252,11 +315,18 @@ describe('findface-event-in node', function () {
       assert.deepEqual((await post([seedEvent, multiEvent])).body, { accepted: 1, duplicates: 1 });
       await waitFor(() => received.length === 2);
       await sleep(30);
-      assert.deepEqual(received.map((msg) => (msg.payload as { id: string }).id), [seedEvent.id, multiEvent.id]);
+      assert.deepEqual(
+        received.map((msg) => (msg.payload as { id: string }).id),
+        [seedEvent.id, multiEvent.id],
+      );
     });
 
     describe('answering 200 only once the events are queued', () => {
-      const post = () => request(httpNode).post('/findface/events').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent, multiEvent]));
+      const post = () =>
+        request(httpNode)
+          .post('/findface/events')
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify([seedEvent, multiEvent]));
 
       it('answers 200 when every event is acknowledged, 503 on an error or a timeout', async () => {
         await helper.load(eventIn, webhookFlow({ respond: 'queued', queuedTimeoutS: 0.3 }));
@@ -303,9 +373,18 @@ describe('findface-event-in node', function () {
   describe('simulate mode', () => {
     const simulateFlow = (extra: Record<string, unknown> = {}) => [
       {
-        id: 'in', type: 'findface-event-in', mode: 'simulate', rate: 50, seed: '42',
-        cameras: '{"1": 1, "2": 1, "3": 2}', dossiers: '1, 12, 25', matchedRatio: 0.5, shape: 'ffs3', autostart: true,
-        wires: [['out']], ...extra,
+        id: 'in',
+        type: 'findface-event-in',
+        mode: 'simulate',
+        rate: 50,
+        seed: '42',
+        cameras: '{"1": 1, "2": 1, "3": 2}',
+        dossiers: '1, 12, 25',
+        matchedRatio: 0.5,
+        shape: 'ffs3',
+        autostart: true,
+        wires: [['out']],
+        ...extra,
       },
       { id: 'out', type: 'helper' },
     ];
@@ -378,7 +457,10 @@ describe('findface-event-in node', function () {
       await sleep(100);
       assert.equal(received.length, 0);
       const logged = helper.log().args.filter((args: any[]) => args[0]?.level === 20 && args[0]?.id === 'in');
-      assert.ok(logged.some(([entry]: any[]) => /errors\.bad-camera-id/.test(entry.msg)), JSON.stringify(logged));
+      assert.ok(
+        logged.some(([entry]: any[]) => /errors\.bad-camera-id/.test(entry.msg)),
+        JSON.stringify(logged),
+      );
     });
   });
 });

@@ -44,7 +44,9 @@ describe('findface-filter node: Multi sections and face attributes', function ()
   afterEach(() => helper.unload());
 
   it('applies face_events of a sectioned filter, reading the attributes from the event', async () => {
-    const flow = await load('{"face_events": {"camera_in": [5], "gender_in": ["female"], "age_gte": 18, "liveness_in": ["real"]}, "body_events": {}, "car_events": {}}');
+    const flow = await load(
+      '{"face_events": {"camera_in": [5], "gender_in": ["female"], "age_gte": 18, "liveness_in": ["real"]}, "body_events": {}, "car_events": {}}',
+    );
     const adult = face('adult', { gender: { name: 'female', confidence: 0.9 }, age: 30, liveness: { name: 'real', confidence: 0.9 } });
     const child = face('child', { gender: { name: 'female', confidence: 0.9 }, age: 9, liveness: { name: 'real', confidence: 0.9 } });
     const photo = face('photo', { gender: { name: 'female', confidence: 0.9 }, age: 30, liveness: { name: 'fake', confidence: 0.9 } });
@@ -53,8 +55,14 @@ describe('findface-filter node: Multi sections and face attributes', function ()
     flow.send({ payload: [child, adult, photo, unknown] });
     await waitFor(() => flow.passed.length === 2 && flow.failed.length === 1, 5000, 'the events out');
     assert.equal(flow.passed[0].payload.id, 'adult');
-    assert.deepEqual(flow.passed[1].payload.map((event: { id: string }) => event.id), ['adult']);
-    assert.deepEqual(flow.failed[0].payload.map((event: { id: string }) => event.id), ['child', 'photo', 'no-features']);
+    assert.deepEqual(
+      flow.passed[1].payload.map((event: { id: string }) => event.id),
+      ['adult'],
+    );
+    assert.deepEqual(
+      flow.failed[0].payload.map((event: { id: string }) => event.id),
+      ['child', 'photo', 'no-features'],
+    );
     assert.equal(flow.caught.length, 0);
   });
 
@@ -69,14 +77,21 @@ describe('findface-filter node: Multi sections and face attributes', function ()
 
   for (const [what, filters, message] of [
     ['a body_events section with filters', '{"face_events": {}, "body_events": {"matched": true}}', /unsupported-section|body_events/],
-    ["Multi's default filter as pasted", fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'multi-webhook-filter-defaults.json'), 'utf8'), /unsupported-section|body_events/],
+    [
+      "Multi's default filter as pasted",
+      fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'multi-webhook-filter-defaults.json'), 'utf8'),
+      /unsupported-section|body_events/,
+    ],
     ['a word FindFace does not use', '{"gender_in": ["woman"]}', /not-choice/],
     ['a confidence in per cent', '{"confidence_gte": 80}', /out-of-range/],
   ] as const) {
     it(`a configuration error (${what}): red status and an error for every message`, async () => {
       const flow = await load(filters);
       const node = helper.getNode('filter');
-      const statuses = node.status.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => call.args[0]);
+      const statuses = node.status
+        .getCalls()
+        .filter((call: any) => call.thisValue === node)
+        .map((call: any) => call.args[0]);
       assert.equal(statuses.slice(-1)[0].fill, 'red');
       flow.send({ payload: multiEvent, topic: 'one' });
       await waitFor(() => flow.caught.length === 1, 5000, 'the caught error');

@@ -20,13 +20,27 @@ describe('findface-filter node with camera groups from a FindFace server', funct
   });
 
   async function load(props: Record<string, unknown>) {
-    await helper.load([serverNode, filterNode], [
-      { id: 'tab', type: 'tab' },
-      { id: 's1', type: 'findface-server', url: fake.url, timeout: 2000 },
-      { id: 'filter', type: 'findface-filter', z: 'tab', filters: '{"camera_group_in": [2]}', outputs: 2, cameraGroups: '{}', server: 's1', wires: [['pass'], ['fail']], ...props },
-      { id: 'pass', type: 'helper', z: 'tab' },
-      { id: 'fail', type: 'helper', z: 'tab' },
-    ], { s1: { token: fake.token } });
+    await helper.load(
+      [serverNode, filterNode],
+      [
+        { id: 'tab', type: 'tab' },
+        { id: 's1', type: 'findface-server', url: fake.url, timeout: 2000 },
+        {
+          id: 'filter',
+          type: 'findface-filter',
+          z: 'tab',
+          filters: '{"camera_group_in": [2]}',
+          outputs: 2,
+          cameraGroups: '{}',
+          server: 's1',
+          wires: [['pass'], ['fail']],
+          ...props,
+        },
+        { id: 'pass', type: 'helper', z: 'tab' },
+        { id: 'fail', type: 'helper', z: 'tab' },
+      ],
+      { s1: { token: fake.token } },
+    );
     const passed: any[] = [];
     const failed: any[] = [];
     helper.getNode('pass').on('input', (msg: any) => passed.push(msg.payload.camera));
@@ -44,7 +58,7 @@ describe('findface-filter node with camera groups from a FindFace server', funct
     assert.deepEqual(flow.failed, [1]);
   });
 
-  it('lets the node\'s own map win over the server', async () => {
+  it("lets the node's own map win over the server", async () => {
     const flow = await load({ cameraGroups: '{"1": 2, "3": 1}' });
     for (const camera of [1, 2, 3]) flow.send(camera);
     await waitFor(() => flow.passed.length + flow.failed.length === 3, 5000, 'three events judged');

@@ -43,7 +43,10 @@ async function load(props: Record<string, unknown>): Promise<Flow> {
       const marker = `settle-${Math.random()}`;
       helper.getNode('filter').receive({ payload: marker, topic: marker });
       await waitFor(() => result.caught.find((msg) => msg.topic === marker), 5000, 'the settle marker');
-      result.caught.splice(result.caught.findIndex((msg) => msg.topic === marker), 1);
+      result.caught.splice(
+        result.caught.findIndex((msg) => msg.topic === marker),
+        1,
+      );
     },
   };
   helper.getNode('pass').on('input', (msg: Msg) => result.passed.push(msg));
@@ -55,7 +58,10 @@ async function load(props: Record<string, unknown>): Promise<Flow> {
 /** The status calls of the filter node (the helper spies on the shared prototype). */
 function statuses(): Array<{ fill?: string; shape?: string; text?: string }> {
   const node = helper.getNode('filter');
-  return node.status.getCalls().filter((call: any) => call.thisValue === node).map((call: any) => call.args[0]);
+  return node.status
+    .getCalls()
+    .filter((call: any) => call.thisValue === node)
+    .map((call: any) => call.args[0]);
 }
 const lastStatus = () => statuses().slice(-1)[0] ?? {};
 
@@ -99,8 +105,14 @@ describe('findface-filter node', function () {
       const seed4 = { ...seedEvent, camera: 4, matched_dossier: 12 };
       for (const payload of [ffs4In3, ffs4In2, multiIn3, multiNull, seed12, seed4, seedEvent]) flow.send({ payload });
       await flow.settle();
-      assert.deepEqual(flow.passed.map((msg) => msg.payload), [ffs4In3, multiIn3, seed12]);
-      assert.deepEqual(flow.failed.map((msg) => msg.payload), [ffs4In2, multiNull, seed4, seedEvent]);
+      assert.deepEqual(
+        flow.passed.map((msg) => msg.payload),
+        [ffs4In3, multiIn3, seed12],
+      );
+      assert.deepEqual(
+        flow.failed.map((msg) => msg.payload),
+        [ffs4In2, multiNull, seed4, seedEvent],
+      );
     });
 
     it('sends failing events to output 2 with two outputs', async () => {
@@ -108,8 +120,14 @@ describe('findface-filter node', function () {
       flow.send({ payload: event(1, 7), topic: 'matched' });
       flow.send({ payload: event(1, null), topic: 'unmatched' });
       await flow.settle();
-      assert.deepEqual(flow.passed.map((msg) => msg.topic), ['unmatched']);
-      assert.deepEqual(flow.failed.map((msg) => msg.topic), ['matched']);
+      assert.deepEqual(
+        flow.passed.map((msg) => msg.topic),
+        ['unmatched'],
+      );
+      assert.deepEqual(
+        flow.failed.map((msg) => msg.topic),
+        ['matched'],
+      );
     });
 
     it('passes every event with {} and none with a key set to []', async () => {
@@ -149,14 +167,23 @@ describe('findface-filter node', function () {
       flow.send({ payload: [event(3, 1)], topic: 'none pass' });
       flow.send({ payload: [], topic: 'empty' });
       await flow.settle();
-      assert.deepEqual(flow.passed.map((msg) => msg.topic), ['all pass']);
-      assert.deepEqual(flow.failed.map((msg) => msg.topic), ['none pass']);
+      assert.deepEqual(
+        flow.passed.map((msg) => msg.topic),
+        ['all pass'],
+      );
+      assert.deepEqual(
+        flow.failed.map((msg) => msg.topic),
+        ['none pass'],
+      );
       await helper.unload();
       flow = await load({ filters: '{"camera_in": [2]}', outputs: 1 });
       flow.send({ payload: [event(3, 1), event(2, 1)], topic: 'mixed' });
       flow.send({ payload: [event(3, 1)], topic: 'none pass' });
       await flow.settle();
-      assert.deepEqual(flow.passed.map((msg) => [msg.topic, msg.payload.length]), [['mixed', 1]]);
+      assert.deepEqual(
+        flow.passed.map((msg) => [msg.topic, msg.payload.length]),
+        [['mixed', 1]],
+      );
       assert.equal(flow.failed.length, 0);
     });
 
@@ -204,7 +231,10 @@ describe('findface-filter node', function () {
         flow.send({ payload: seedEvent, topic: 'one' });
         flow.send({ payload: [seedEvent, multiEvent], topic: 'two' });
         await waitFor(() => flow.caught.length === 2, 5000, 'two caught errors');
-        assert.deepEqual(flow.caught.map((msg) => msg.topic), ['one', 'two']);
+        assert.deepEqual(
+          flow.caught.map((msg) => msg.topic),
+          ['one', 'two'],
+        );
         for (const msg of flow.caught) assert.match(msg.error!.message, message);
         assert.equal(flow.passed.length + flow.failed.length, 0);
       });
@@ -235,14 +265,20 @@ describe('findface-filter node', function () {
       flow.send({ payload: { ...multiEvent, camera: 5, camera_group: 1 } });
       await flow.settle();
       assert.equal(flow.passed.length, 2);
-      assert.deepEqual(flow.failed.map((msg) => msg.payload.length), [2]);
-      await waitFor(() => /unknownGroup 2\b/.test(lastStatus().text ?? '') || /group unknown 2\b/.test(lastStatus().text ?? ''), 3000, 'the unknown-group count');
+      assert.deepEqual(
+        flow.failed.map((msg) => msg.payload.length),
+        [2],
+      );
+      await waitFor(
+        () => /unknownGroup 2\b/.test(lastStatus().text ?? '') || /group unknown 2\b/.test(lastStatus().text ?? ''),
+        3000,
+        'the unknown-group count',
+      );
       assert.equal(lastStatus().fill, 'yellow');
     });
   });
   describe('acknowledging events for a source that waits for them to be queued', () => {
-    const withAck = (payload: unknown, calls: Array<Error | undefined>) =>
-      ({ payload, _findfaceAck: (error?: Error) => calls.push(error) }) as unknown as Msg;
+    const withAck = (payload: unknown, calls: Array<Error | undefined>) => ({ payload, _findfaceAck: (error?: Error) => calls.push(error) }) as unknown as Msg;
 
     it('acknowledges an event it drops with one output, and leaves passing ones to the sender', async () => {
       const flow = await load({ filters: '{"camera_in": [2]}' });

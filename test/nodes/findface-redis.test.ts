@@ -70,8 +70,21 @@ describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', f
   const redisConfig = (extra: Record<string, unknown> = {}) => ({ id: 'shared', type: 'findface-redis', url: server.url, prefix, leaseS: 1, ...extra });
   const credentials = { shared: { username: ACL_USER, password: ACL_PASSWORD } };
   const hook = (extra: Record<string, unknown> = {}) => ({
-    id: 'hook', z: 'tab', type: 'findface-webhook', title: 'door', url: receiver.url, queue: 'redis', redis: 'shared',
-    batchSize: 2, timeout: 2000, backoffBase: 0.01, backoffFactor: 2, backoffMax: 0.1, maxAttempts: 0, wires: [['ok'], ['fail']], ...extra,
+    id: 'hook',
+    z: 'tab',
+    type: 'findface-webhook',
+    title: 'door',
+    url: receiver.url,
+    queue: 'redis',
+    redis: 'shared',
+    batchSize: 2,
+    timeout: 2000,
+    backoffBase: 0.01,
+    backoffFactor: 2,
+    backoffMax: 0.1,
+    maxAttempts: 0,
+    wires: [['ok'], ['fail']],
+    ...extra,
   });
   const around = [
     { id: 'ok', z: 'tab', type: 'helper' },
@@ -101,15 +114,22 @@ describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', f
       .map((m: any) => String(m.msg));
   const ev = (id: number) => ({ ...seedEvent, id: String(id) });
 
-  it('delivers in arrival order with the disk queue\'s log lines, holding the delivery lease', async () => {
+  it("delivers in arrival order with the disk queue's log lines, holding the delivery lease", async () => {
     await load([hook()]);
     const ok = collect('ok');
-    await waitFor(() => lastStatus().fill === 'green', 5000, 'the holder\'s green status');
+    await waitFor(() => lastStatus().fill === 'green', 5000, "the holder's green status");
     for (let i = 1; i <= 6; i++) helper.getNode('hook').receive({ payload: ev(i) });
     await receiver.waitForDelivered(6);
     assert.deepEqual(receiver.deliveredIds, ['1', '2', '3', '4', '5', '6']);
     await waitFor(() => ok.length === 3, 3000, 'three delivered reports');
-    assert.deepEqual(ok.map((msg) => msg.payload.ids), [['1', '2'], ['3', '4'], ['5', '6']]);
+    assert.deepEqual(
+      ok.map((msg) => msg.payload.ids),
+      [
+        ['1', '2'],
+        ['3', '4'],
+        ['5', '6'],
+      ],
+    );
     const lines = logLines('findface-webhook');
     assert.ok(lines.includes('Event 1 enqueued for webhook door (1 items in queue)'), lines.join('\n'));
     assert.ok(lines.includes("Received 2 events from queue: ['1', '2']"), lines.join('\n'));
@@ -150,11 +170,24 @@ describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', f
   });
 
   it('source "queued": 200 only once Redis has the events; 503 while Redis is down (red status); reconnects by itself, nothing accepted lost', async () => {
-    const source = { id: 'in', z: 'tab', type: 'findface-event-in', mode: 'webhook', path: '/ff/redis', respond: 'queued', queuedTimeoutS: 3, wires: [['hook']] };
+    const source = {
+      id: 'in',
+      z: 'tab',
+      type: 'findface-event-in',
+      mode: 'webhook',
+      path: '/ff/redis',
+      respond: 'queued',
+      queuedTimeoutS: 3,
+      wires: [['hook']],
+    };
     await receiver.refuse();
     await load([source, hook({ batchSize: 10 })]);
     await waitFor(() => lastStatus().fill === 'green' || lastStatus().fill === 'yellow', 5000);
-    const post = (ids: number[]) => request(httpNode).post('/ff/redis').set('Content-Type', 'application/json').send(JSON.stringify(ids.map(ev)));
+    const post = (ids: number[]) =>
+      request(httpNode)
+        .post('/ff/redis')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify(ids.map(ev)));
     const first = await post([1, 2, 3]);
     assert.equal(first.status, 200);
     // The answer came after the append: the events are in the stream (the receiver refuses, so they wait there).
@@ -164,7 +197,10 @@ describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', f
     const down = await post([4, 5]);
     assert.equal(down.status, 503, JSON.stringify(down.body));
     await waitFor(() => lastStatus().fill === 'red' && /redis-down/.test(String(lastStatus().text)), 5000, 'the red Redis status');
-    assert.ok(logLines('findface-redis').some((line) => /findface-redis\.log\.down/.test(line)), 'the outage is logged once');
+    assert.ok(
+      logLines('findface-redis').some((line) => /findface-redis\.log\.down/.test(line)),
+      'the outage is logged once',
+    );
 
     await server.start();
     await receiver.accept();
@@ -196,7 +232,10 @@ describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', f
     await load([hook({ redis: 'nowhere' })]);
     assert.ok(logLines('findface-webhook').some((line) => /errors\.redis-missing/.test(line)));
     await helper.unload();
-    await helper.load([webhookNode, redisNode], [{ id: 'tab', type: 'tab' }, redisConfig({ url: `redis://:${ACL_PASSWORD}@127.0.0.1:${server.port}` }), hook({ wires: [[], []] })]);
+    await helper.load(
+      [webhookNode, redisNode],
+      [{ id: 'tab', type: 'tab' }, redisConfig({ url: `redis://:${ACL_PASSWORD}@127.0.0.1:${server.port}` }), hook({ wires: [[], []] })],
+    );
     assert.ok(logLines('findface-webhook').some((line) => /errors\.redis-config/.test(line)));
     assert.ok(!JSON.stringify(helper.log().args).includes(ACL_PASSWORD), 'the refused URL is not repeated with its password');
   });
@@ -207,8 +246,22 @@ describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', f
         fake.addEvents(5);
         const leaseKey = `${prefix}:poll:source:lease`;
         server.cli('SET', leaseKey, 'other-host:4242:1', 'PX', '60000');
-        const poll = { id: 'source', z: 'tab', type: 'findface-event-in', mode: 'poll', server: 's1', redis: 'shared', pollIntervalS: 0.1, pollFilters: '{}', startAt: 'beginning', wires: [['out']] };
-        await load([poll, { id: 's1', type: 'findface-server', url: fake.url, timeout: 2000 }, { id: 'out', z: 'tab', type: 'helper' }], { ...credentials, s1: { token: fake.token } });
+        const poll = {
+          id: 'source',
+          z: 'tab',
+          type: 'findface-event-in',
+          mode: 'poll',
+          server: 's1',
+          redis: 'shared',
+          pollIntervalS: 0.1,
+          pollFilters: '{}',
+          startAt: 'beginning',
+          wires: [['out']],
+        };
+        await load([poll, { id: 's1', type: 'findface-server', url: fake.url, timeout: 2000 }, { id: 'out', z: 'tab', type: 'helper' }], {
+          ...credentials,
+          s1: { token: fake.token },
+        });
         const out = collect('out');
         await waitFor(() => /findface-redis\.status\.standby/.test(String(lastStatus('source').text)), 5000, 'the standby status');
         await sleep(400);
@@ -226,35 +279,71 @@ describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', f
     });
 
     it('repeats: an event another instance already took within the window is dropped', async () => {
-      const source = { id: 'in', z: 'tab', type: 'findface-event-in', mode: 'webhook', path: '/ff/dedup', respond: 'emitted', dedupWindowS: 30, redis: 'shared', wires: [['out']] };
+      const source = {
+        id: 'in',
+        z: 'tab',
+        type: 'findface-event-in',
+        mode: 'webhook',
+        path: '/ff/dedup',
+        respond: 'emitted',
+        dedupWindowS: 30,
+        redis: 'shared',
+        wires: [['out']],
+      };
       await load([source, { id: 'out', z: 'tab', type: 'helper' }]);
       const out = collect('out');
       await waitFor(() => server.cli('PING') === 'PONG' && lastStatus('in').fill !== undefined, 3000);
       // The other instance took event 2 a moment ago.
       server.cli('SET', `${prefix}:repeats:in:seen:2`, '1', 'PX', '30000');
-      const post = (ids: number[]) => request(httpNode).post('/ff/dedup').set('Content-Type', 'application/json').send(JSON.stringify(ids.map(ev)));
+      const post = (ids: number[]) =>
+        request(httpNode)
+          .post('/ff/dedup')
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify(ids.map(ev)));
       let answer = await post([1, 2, 3]);
       for (let i = 0; i < 20 && answer.status === 503; i++) answer = await post([1, 2, 3]).then(async (a) => (await sleep(100), a));
       assert.equal(answer.status, 200);
       assert.deepEqual(answer.body, { accepted: 2, duplicates: 1 });
       assert.deepEqual((await post([1, 3])).body, { accepted: 0, duplicates: 2 });
-      assert.deepEqual(out.map((msg) => msg.payload.id), ['1', '3']);
+      assert.deepEqual(
+        out.map((msg) => msg.payload.id),
+        ['1', '3'],
+      );
     });
 
     it('door: one open per person within the cooldown across instances; the instance that loses holds', async () => {
-      const door = { id: 'door', z: 'tab', type: 'findface-access', door: 'entrance', allow: '{"matched": true}', cooldownS: 30, maxAgeS: 60, redis: 'shared', wires: [['opened'], ['denied']] };
+      const door = {
+        id: 'door',
+        z: 'tab',
+        type: 'findface-access',
+        door: 'entrance',
+        allow: '{"matched": true}',
+        cooldownS: 30,
+        maxAgeS: 60,
+        redis: 'shared',
+        wires: [['opened'], ['denied']],
+      };
       await load([door, { id: 'opened', z: 'tab', type: 'helper' }, { id: 'denied', z: 'tab', type: 'helper' }]);
       const opened = collect('opened');
       await waitFor(() => server.cli('PING') === 'PONG', 3000);
       await sleep(200);
       // Another instance opened for person 11 a moment ago.
       server.cli('SET', `${prefix}:access:door:person:11`, '1', 'PX', '30000');
-      const walkUp = (id: number, person: number) => ({ ...seedEvent, id: String(id), matched: true, matched_dossier: person, created_date: new Date().toISOString() });
+      const walkUp = (id: number, person: number) => ({
+        ...seedEvent,
+        id: String(id),
+        matched: true,
+        matched_dossier: person,
+        created_date: new Date().toISOString(),
+      });
       helper.getNode('door').receive({ payload: walkUp(1, 11) });
       helper.getNode('door').receive({ payload: walkUp(2, 12) });
       await waitFor(() => opened.length === 1, 3000, 'the open for person 12');
       await sleep(200);
-      assert.deepEqual(opened.map((msg) => msg.payload.personId), [12]);
+      assert.deepEqual(
+        opened.map((msg) => msg.payload.personId),
+        [12],
+      );
       assert.equal(server.cli('EXISTS', `${prefix}:access:door:person:12`), '1');
     });
   });

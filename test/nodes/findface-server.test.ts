@@ -34,7 +34,17 @@ describe('findface-server config node', function () {
   });
 
   const flow = (props: Record<string, unknown> = {}) => [
-    { id: 's1', type: 'findface-server', name: 'ff', url: fake.url, externalAddress: 'http://172.20.77.17', timeout: 2000, rejectUnauthorized: true, ca: '', ...props },
+    {
+      id: 's1',
+      type: 'findface-server',
+      name: 'ff',
+      url: fake.url,
+      externalAddress: 'http://172.20.77.17',
+      timeout: 2000,
+      rejectUnauthorized: true,
+      ca: '',
+      ...props,
+    },
   ];
 
   it('declares the token and the password as password credentials, the user name as text (kept out of flows.json)', async () => {
@@ -135,12 +145,16 @@ describe('findface-server config node', function () {
 
     it("tests the dialog's unsaved values (a new node, not deployed)", async () => {
       await helper.load(serverNode, flow(), { s1: { token: TOKEN } });
-      const res = await helper.request().post(TEST_PATH('new-node')).send({ url: `${fake.url}/`, token: TOKEN, timeout: '2000' }).expect(200);
+      const res = await helper
+        .request()
+        .post(TEST_PATH('new-node'))
+        .send({ url: `${fake.url}/`, token: TOKEN, timeout: '2000' })
+        .expect(200);
       assert.equal(res.body.ok, true);
       assert.equal(res.body.cameras, 3);
     });
 
-    it('answers ok:false with FindFace\'s status for a wrong token, without echoing it', async () => {
+    it("answers ok:false with FindFace's status for a wrong token, without echoing it", async () => {
       fake.echoAuthorization = true;
       await helper.load(serverNode, flow(), { s1: { token: TOKEN } });
       const res = await helper.request().post(TEST_PATH('s1')).send({ url: fake.url, token: 'typo-token-1234567' }).expect(200);

@@ -173,7 +173,15 @@ describe('findface-webhook node', function () {
     await waitFor(() => out.completed.length === total, 5000, 'every message completed');
     await waitFor(() => out.ok.reduce((n, m) => n + m.payload.count, 0) === total, 5000, 'delivery reports');
     assert.equal(lines('info').filter((l) => l.startsWith('Event ')).length, total);
-    assert.ok(lines('info').includes(`Event 599 enqueued for webhook door (${lines('info').find((l) => l.startsWith('Event 599'))!.match(/\((\d+) items/)![1]} items in queue)`));
+    assert.ok(
+      lines('info').includes(
+        `Event 599 enqueued for webhook door (${
+          lines('info')
+            .find((l) => l.startsWith('Event 599'))!
+            .match(/\((\d+) items/)![1]
+        } items in queue)`,
+      ),
+    );
   });
 
   it('with maxInFlight keeps that many requests on the wire against a slow receiver, and one by default', async () => {
@@ -351,7 +359,13 @@ describe('findface-webhook node', function () {
     send(ev(1));
     await waitFor(() => out.completed.length === 1, 5000, 'the event queued');
     assert.ok(fs.existsSync(queueDir()));
-    await setFlows([{ id: 'tab', type: 'tab' }, { id: 'other', type: 'helper', z: 'tab' }], 'full');
+    await setFlows(
+      [
+        { id: 'tab', type: 'tab' },
+        { id: 'other', type: 'helper', z: 'tab' },
+      ],
+      'full',
+    );
     await waitFor(() => !fs.existsSync(queueDir()), 3000, 'the queue directory to go');
   });
 
@@ -468,7 +482,7 @@ describe('findface-webhook node', function () {
       assert.deepEqual(receiver.requests.at(-1)!.body, [seedEvent]);
     });
 
-    it('uses the deployed node\'s credentials only for its own URL', async () => {
+    it("uses the deployed node's credentials only for its own URL", async () => {
       await helper.load(webhookNode, flow({ authType: 'bearer' }), { hook: { token: 'door-token' } });
       await helper.request().post('/findface-webhook/hook/test').send({}).expect(200);
       assert.equal(receiver.requests.at(-1)!.headers.authorization, 'Bearer door-token');

@@ -67,7 +67,10 @@ describe('node shell', function () {
       await waitFor(() => warnLines().length > 0, 5000, 'a backing-off warning');
       assert.match(warnLines()[0].msg, /^Backing off for \d+\.\d{3} seconds after failure: /);
       assert.equal(warnLines()[0].name, 'door 1');
-      assert.ok(infoLines().some((entry) => entry.msg === 'Event e1 enqueued for webhook door 1 (1 items in queue)'), JSON.stringify(infoLines()));
+      assert.ok(
+        infoLines().some((entry) => entry.msg === 'Event e1 enqueued for webhook door 1 (1 items in queue)'),
+        JSON.stringify(infoLines()),
+      );
     });
 
     it('falls back to the name of an older flow', async () => {
@@ -89,7 +92,10 @@ describe('node shell', function () {
     it('says what is wrong with its configuration in the locale texts, with the parameters', async () => {
       await helper.load(withParams(webhookModule), hook({ batchSize: '0' }));
       const errors = logged('findface-webhook').filter((entry) => entry.level === helper.log().ERROR);
-      assert.ok(errors.some((entry) => /findface-webhook\.errors\.not-integer \{"key":"batchSize","min":1,"value":"0"\}/.test(entry.msg)), JSON.stringify(errors));
+      assert.ok(
+        errors.some((entry) => /findface-webhook\.errors\.not-integer \{"key":"batchSize","min":1,"value":"0"\}/.test(entry.msg)),
+        JSON.stringify(errors),
+      );
     });
   });
 
@@ -101,8 +107,14 @@ describe('node shell', function () {
         { id: 'in2', z: 'tab1', type: 'findface-event-in', mode: 'webhook', path: '/shell/events', wires: [[]] },
       ]);
       const errors = logged('findface-event-in').filter((entry) => entry.id === 'in2' && entry.level === helper.log().ERROR);
-      assert.ok(errors.some((entry) => entry.msg.includes('"name":"front door"') && entry.msg.includes('"tab":"Doors"') && entry.msg.includes('"node":"in1"')), JSON.stringify(errors));
-      const response = await request(httpNode).post('/shell/events').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent]));
+      assert.ok(
+        errors.some((entry) => entry.msg.includes('"name":"front door"') && entry.msg.includes('"tab":"Doors"') && entry.msg.includes('"node":"in1"')),
+        JSON.stringify(errors),
+      );
+      const response = await request(httpNode)
+        .post('/shell/events')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify([seedEvent]));
       assert.equal(response.status, 200);
     });
 

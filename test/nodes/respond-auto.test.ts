@@ -40,10 +40,31 @@ describe('findface-event-in respond "auto"', function () {
     await receiver.stop();
   });
 
-  const source = (extra: Record<string, unknown>, wires: string[][]) => ({ id: 'in', z: 'tab', type: 'findface-event-in', mode: 'webhook', path: '/ff/auto', queuedTimeoutS: 1, wires, ...extra });
+  const source = (extra: Record<string, unknown>, wires: string[][]) => ({
+    id: 'in',
+    z: 'tab',
+    type: 'findface-event-in',
+    mode: 'webhook',
+    path: '/ff/auto',
+    queuedTimeoutS: 1,
+    wires,
+    ...extra,
+  });
   // A webhook node that cannot queue (a header the transport owns): it acks every event with an error.
-  const brokenHook = { id: 'hook', z: 'tab', type: 'findface-webhook', title: 'door', url: 'http://127.0.0.1:9/x', headers: '{"Connection": "close"}', wires: [[], []] };
-  const post = () => request(httpNode).post('/ff/auto').set('Content-Type', 'application/json').send(JSON.stringify([seedEvent, multiEvent]));
+  const brokenHook = {
+    id: 'hook',
+    z: 'tab',
+    type: 'findface-webhook',
+    title: 'door',
+    url: 'http://127.0.0.1:9/x',
+    headers: '{"Connection": "close"}',
+    wires: [[], []],
+  };
+  const post = () =>
+    request(httpNode)
+      .post('/ff/auto')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify([seedEvent, multiEvent]));
 
   async function load(nodes: unknown[]) {
     await helper.load([eventIn, webhookNode, filterNode], [{ id: 'tab', type: 'tab' }, ...nodes]);

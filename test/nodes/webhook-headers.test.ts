@@ -52,7 +52,10 @@ describe('findface-webhook node headers', function () {
       const caught = await deploy(headers);
       const hook = helper.getNode('hook');
       const statuses = hook.status.args.map((args: Array<{ fill?: string; text?: string }>) => args[0]);
-      assert.ok(statuses.some((s: { fill?: string; text?: string }) => s.fill === 'red' && String(s.text).includes('config-error')), JSON.stringify(statuses));
+      assert.ok(
+        statuses.some((s: { fill?: string; text?: string }) => s.fill === 'red' && String(s.text).includes('config-error')),
+        JSON.stringify(statuses),
+      );
       hook.receive({ payload: seedEvent });
       await waitFor(() => caught.length === 1, 3000, 'the configuration error');
       assert.match(caught[0].error.message, new RegExp(`findface-webhook\\.errors\\.headers\\.${code}`));

@@ -49,7 +49,10 @@ async function unpackedSparticuz(packageDir: string): Promise<ChromiumBinary> {
   const target = path.join(repoRoot, '.cache', `chromium-${version}`);
   const binary: ChromiumBinary = {
     executablePath: path.join(target, 'chromium'),
-    env: { LD_LIBRARY_PATH: [path.join(target, 'al2023', 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'), FONTCONFIG_PATH: path.join(target, 'fonts') },
+    env: {
+      LD_LIBRARY_PATH: [path.join(target, 'al2023', 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+      FONTCONFIG_PATH: path.join(target, 'fonts'),
+    },
     source: `@sparticuz/chromium ${version} (${path.relative(repoRoot, target)})`,
   };
   if (fs.existsSync(binary.executablePath)) return binary;

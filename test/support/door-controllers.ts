@@ -79,7 +79,8 @@ export class FakeDoorControllers {
       if (match[2].toLowerCase() === 'pulsetime1') this.pulse.set(match[1], Number(value));
       else if (value.toUpperCase() === 'ON') {
         const pulse = this.pulse.get(match[1]);
-        if (pulse === undefined || !(pulse > 0)) this.refused.push({ controller: 'tasmota', status: 0, why: 'POWER1 ON without PulseTime1: the relay would stay on' });
+        if (pulse === undefined || !(pulse > 0))
+          this.refused.push({ controller: 'tasmota', status: 0, why: 'POWER1 ON without PulseTime1: the relay would stay on' });
         else this.opens.push({ controller: 'tasmota', detail: `${match[1]} pulse ${pulse}`, at: Date.now() });
       }
     });
@@ -113,7 +114,8 @@ export class FakeDoorControllers {
       const ha1 = md5(`${this.user}:${realm}:${this.password}`);
       const ha2 = md5(`${req.method}:${fields.uri}`);
       const expected = md5(`${ha1}:${fields.nonce}:${fields.nc}:${fields.cnonce}:${fields.qop}:${ha2}`);
-      if (fields.username === this.user && fields.realm === realm && this.nonces.has(fields.nonce) && fields.uri === req.url && fields.response === expected) return true;
+      if (fields.username === this.user && fields.realm === realm && this.nonces.has(fields.nonce) && fields.uri === req.url && fields.response === expected)
+        return true;
       this.refused.push({ controller, status: 401, why: `bad digest ${header}` });
     }
     const nonce = crypto.randomBytes(16).toString('hex');
@@ -133,9 +135,12 @@ export class FakeDoorControllers {
       if (hikvision) {
         if (req.method !== 'PUT') return this.refuse(res, 'hikvision', 405, `method ${req.method}`);
         if (!this.digestOk(req, res, 'hikvision', 'DS-test')) return;
-        if (!/^\s*<RemoteControlDoor[^>]*>\s*<cmd>open<\/cmd>\s*<\/RemoteControlDoor>\s*$/.test(body)) return this.refuse(res, 'hikvision', 400, `body ${body}`);
+        if (!/^\s*<RemoteControlDoor[^>]*>\s*<cmd>open<\/cmd>\s*<\/RemoteControlDoor>\s*$/.test(body))
+          return this.refuse(res, 'hikvision', 400, `body ${body}`);
         this.opens.push({ controller: 'hikvision', detail: hikvision[1], at: Date.now() });
-        res.writeHead(200, { 'Content-Type': 'application/xml' }).end('<ResponseStatus><statusCode>1</statusCode><statusString>OK</statusString></ResponseStatus>');
+        res
+          .writeHead(200, { 'Content-Type': 'application/xml' })
+          .end('<ResponseStatus><statusCode>1</statusCode><statusString>OK</statusString></ResponseStatus>');
         return;
       }
       if (url.pathname === '/cgi-bin/accessControl.cgi') {
@@ -151,11 +156,14 @@ export class FakeDoorControllers {
       if (url.pathname === '/relay/0') {
         if (query.get('turn') !== 'on' || !(Number(query.get('timer')) > 0)) return this.refuse(res, 'shelly1', 400, `query ${url.search}`);
         this.opens.push({ controller: 'shelly1', detail: query.get('timer')!, at: Date.now() });
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ison: true, has_timer: true, timer_duration: Number(query.get('timer')) }));
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ ison: true, has_timer: true, timer_duration: Number(query.get('timer')) }));
         return;
       }
       if (url.pathname === '/rpc/Switch.Set') {
-        if (query.get('id') !== '0' || query.get('on') !== 'true' || !(Number(query.get('toggle_after')) > 0)) return this.refuse(res, 'shelly2', 400, `query ${url.search}`);
+        if (query.get('id') !== '0' || query.get('on') !== 'true' || !(Number(query.get('toggle_after')) > 0))
+          return this.refuse(res, 'shelly2', 400, `query ${url.search}`);
         this.opens.push({ controller: 'shelly2', detail: query.get('toggle_after')!, at: Date.now() });
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ was_on: false }));
         return;

@@ -29,5 +29,9 @@ export function editorRules(): typeof import('../../nodes/lib/filter/filter') {
 
 /** Results from another context compared by value (their prototypes differ). */
 export function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_key, item) => (item instanceof Map || Object.prototype.toString.call(item) === '[object Map]' ? [...(item as Map<unknown, unknown>)] : item)));
+  return JSON.parse(
+    JSON.stringify(value, (_key, item) =>
+      item instanceof Map || Object.prototype.toString.call(item) === '[object Map]' ? [...(item as Map<unknown, unknown>)] : item,
+    ),
+  );
 }

@@ -61,7 +61,15 @@ export function pipelineFlows(options: PipelineOptions): unknown[] {
       wires: [[], []],
     },
     { id: 'status', type: 'status', z: 'tab', scope: ['hook'], wires: [['status-log']] },
-    { id: 'status-log', type: 'function', z: 'tab', name: 'status-log', func: "node.log('status ' + JSON.stringify(msg.status));\nreturn null;", outputs: 1, wires: [[]] },
+    {
+      id: 'status-log',
+      type: 'function',
+      z: 'tab',
+      name: 'status-log',
+      func: "node.log('status ' + JSON.stringify(msg.status));\nreturn null;",
+      outputs: 1,
+      wires: [[]],
+    },
     { id: 'catch', type: 'catch', z: 'tab', scope: ['hook'], uncaught: false, wires: [['catch-log']] },
     {
       id: 'catch-log',
@@ -171,7 +179,8 @@ export class EventLoad {
     const target = this.acked.length + count;
     const deadline = Date.now() + timeoutMs;
     while (this.acked.length < target) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} acknowledged events (${JSON.stringify(this.statusCounts())})`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} acknowledged events (${JSON.stringify(this.statusCounts())})`);
       await sleep(10);
     }
   }

@@ -119,7 +119,10 @@ export class BadParam extends Error {
 }
 
 function listValues(params: URLSearchParams, key: string): string[] {
-  return params.getAll(key).flatMap((v) => v.split(',')).filter((v) => v !== '');
+  return params
+    .getAll(key)
+    .flatMap((v) => v.split(','))
+    .filter((v) => v !== '');
 }
 
 /** Filters events by the FindFace query parameters the fake knows. */
@@ -168,7 +171,9 @@ export function eventMatches(event: Item, params: URLSearchParams, groupOfCamera
   }
   const lists = listValues(params, 'matched_lists');
   if (lists.length) {
-    const eventLists = Array.isArray(event.matched_lists) ? event.matched_lists.map((l) => String(typeof l === 'object' && l ? (l as { id?: unknown }).id : l)) : [];
+    const eventLists = Array.isArray(event.matched_lists)
+      ? event.matched_lists.map((l) => String(typeof l === 'object' && l ? (l as { id?: unknown }).id : l))
+      : [];
     if (!eventLists.some((l) => lists.includes(l))) return false;
   }
   const ids = listValues(params, 'id_in');
@@ -212,10 +217,13 @@ export function listPage(items: Item[], params: URLSearchParams, options: ListOp
     const y = bigId(b.id) ?? 0n;
     return descending ? (x > y ? -1 : x < y ? 1 : 0) : x < y ? -1 : x > y ? 1 : 0;
   });
-  const remaining = after === undefined ? selected : selected.filter((item) => {
-    const id = bigId(item.id) ?? 0n;
-    return descending ? id < after! : id > after!;
-  });
+  const remaining =
+    after === undefined
+      ? selected
+      : selected.filter((item) => {
+          const id = bigId(item.id) ?? 0n;
+          return descending ? id < after! : id > after!;
+        });
   const results = remaining.slice(0, limit);
   let next: string | null = null;
   if (remaining.length > limit) {
@@ -452,12 +460,7 @@ export class FakeFindFace {
     });
   }
 
-  private route(
-    req: http.IncomingMessage,
-    url: URL,
-    body: string,
-    send: (status: number, payload: unknown, headers?: Record<string, string>) => void,
-  ): void {
+  private route(req: http.IncomingMessage, url: URL, body: string, send: (status: number, payload: unknown, headers?: Record<string, string>) => void): void {
     const method = req.method ?? 'GET';
     if (url.pathname === '/auth/login/' && method === 'POST') {
       this.login(req, body, send);
@@ -514,11 +517,17 @@ export class FakeFindFace {
         const effective = this.sloppy ? withoutIdBounds(url.searchParams) : new URLSearchParams(url.searchParams);
         for (const key of this.ignoredParams) effective.delete(key);
         const page = this.sloppy ? sloppyPage : listPage;
-        send(200, page(this.events, effective, options, (e) => eventMatches(e, effective, this.groupOfCamera)));
+        send(
+          200,
+          page(this.events, effective, options, (e) => eventMatches(e, effective, this.groupOfCamera)),
+        );
         return;
       }
       case '/cameras/':
-        send(200, listPage(this.cameras, url.searchParams, listOptions(url.pathname, 'prev'), () => true));
+        send(
+          200,
+          listPage(this.cameras, url.searchParams, listOptions(url.pathname, 'prev'), () => true),
+        );
         return;
       case '/camera-groups/':
         // Documented without paging: every group in one answer.
@@ -539,7 +548,10 @@ export class FakeFindFace {
   ): void {
     if (id === undefined) {
       if (method === 'GET') {
-        send(200, listPage([...this.hooks.values()], url.searchParams, options, () => true));
+        send(
+          200,
+          listPage([...this.hooks.values()], url.searchParams, options, () => true),
+        );
         return;
       }
       if (method !== 'POST') {
@@ -655,8 +667,23 @@ export function selfSignedCert(): { key: string; cert: string } | null {
     const certFile = path.join(dir, 'cert.pem');
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
       { stdio: 'ignore', timeout: 20000 },
     );
     cachedCert = { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8') };

@@ -6,9 +6,7 @@ import path from 'path';
 
 const helper = require('node-red-node-test-helper');
 
-const packageDir = process.env.NODE_RED_PATH
-  ? path.resolve(process.env.NODE_RED_PATH)
-  : path.dirname(require.resolve('node-red/package.json'));
+const packageDir = process.env.NODE_RED_PATH ? path.resolve(process.env.NODE_RED_PATH) : path.dirname(require.resolve('node-red/package.json'));
 
 export const nodeRedPath = require.resolve(packageDir);
 export const nodeRedVersion: string = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version;

@@ -88,8 +88,22 @@ type Errno = NodeJS.ErrnoException;
 export interface QueueFs {
   open(path: string, flags: string, callback: (err: Errno | null, fd: number) => void): void;
   close(fd: number, callback: (err: Errno | null) => void): void;
-  read(fd: number, buffer: Buffer, offset: number, length: number, position: number, callback: (err: Errno | null, bytesRead: number, buffer: Buffer) => void): void;
-  write(fd: number, buffer: Buffer, offset: number, length: number, position: null, callback: (err: Errno | null, written: number, buffer: Buffer) => void): void;
+  read(
+    fd: number,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Errno | null, bytesRead: number, buffer: Buffer) => void,
+  ): void;
+  write(
+    fd: number,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: null,
+    callback: (err: Errno | null, written: number, buffer: Buffer) => void,
+  ): void;
   fsync(fd: number, callback: (err: Errno | null) => void): void;
   ftruncate(fd: number, len: number, callback: (err: Errno | null) => void): void;
   fstat(fd: number, callback: (err: Errno | null, stats: nodeFs.Stats) => void): void;
@@ -400,11 +414,15 @@ export class DurableQueue implements EventQueue {
     const bytes = Buffer.byteLength(text, 'utf8');
     const events = this.count + this.pendingItems + items.length;
     if (events > this.maxEvents) {
-      return Promise.reject(new QueueFullError(`queue full: ${this.count + this.pendingItems} events queued, ${items.length} more would exceed the limit of ${this.maxEvents}`));
+      return Promise.reject(
+        new QueueFullError(`queue full: ${this.count + this.pendingItems} events queued, ${items.length} more would exceed the limit of ${this.maxEvents}`),
+      );
     }
     const total = this.byteCount + this.pendingBytes + bytes;
     if (total > this.maxBytes) {
-      return Promise.reject(new QueueFullError(`queue full: ${this.byteCount + this.pendingBytes} bytes queued, ${bytes} more would exceed the limit of ${this.maxBytes}`));
+      return Promise.reject(
+        new QueueFullError(`queue full: ${this.byteCount + this.pendingBytes} bytes queued, ${bytes} more would exceed the limit of ${this.maxBytes}`),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ text, count: items.length, bytes, resolve, reject });
@@ -865,7 +883,7 @@ export class DurableQueue implements EventQueue {
     try {
       let count = 0;
       let offset = 0;
-      for (let position = 0; position < seg.size && count < stopAfter; ) {
+      for (let position = 0; position < seg.size && count < stopAfter;) {
         const chunk = await this.io.readAt(fd, position, Math.min(SCAN_CHUNK, seg.size - position));
         if (chunk.length === 0) break;
         for (let i = chunk.indexOf(NEWLINE); i >= 0 && count < stopAfter; i = chunk.indexOf(NEWLINE, i + 1)) {

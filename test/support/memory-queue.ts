@@ -41,4 +41,3 @@ export class MemoryQueue implements EventQueue {
     this.items = [];
   }
 }
-

@@ -80,7 +80,19 @@ export function freePort(): Promise<number> {
 const READY_PATH = '/node-red-process-ready';
 const READY_FLOWS = [
   { id: 'nrp-ready-tab', type: 'tab', label: 'NodeRedProcess readiness', disabled: false, info: '' },
-  { id: 'nrp-ready-in', type: 'http in', z: 'nrp-ready-tab', name: '', url: READY_PATH, method: 'get', upload: false, swaggerDoc: '', x: 150, y: 40, wires: [['nrp-ready-out']] },
+  {
+    id: 'nrp-ready-in',
+    type: 'http in',
+    z: 'nrp-ready-tab',
+    name: '',
+    url: READY_PATH,
+    method: 'get',
+    upload: false,
+    swaggerDoc: '',
+    x: 150,
+    y: 40,
+    wires: [['nrp-ready-out']],
+  },
   { id: 'nrp-ready-out', type: 'http response', z: 'nrp-ready-tab', name: '', statusCode: '200', headers: {}, x: 350, y: 40, wires: [] },
 ];
 
@@ -152,7 +164,14 @@ export class NodeRedProcess {
     if (quiet && !options.flows) throw new Error('NodeRedProcess: a process logging below info needs its flows given, to add the readiness route');
     const flows = options.flows && quiet ? [...options.flows, ...READY_FLOWS] : options.flows;
     if (flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows, null, 2));
-    return new NodeRedProcess(userDir, port, options.execArgv, quiet ? READY_PATH : undefined, options.node, path.join(options.nodeRedDir ?? defaultNodeRedDir, 'red.js'));
+    return new NodeRedProcess(
+      userDir,
+      port,
+      options.execArgv,
+      quiet ? READY_PATH : undefined,
+      options.node,
+      path.join(options.nodeRedDir ?? defaultNodeRedDir, 'red.js'),
+    );
   }
 
   get url(): string {

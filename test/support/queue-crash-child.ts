@@ -49,7 +49,10 @@ async function crash(dir: string, firstN: number, segmentBytes: number): Promise
     for (;;) {
       // Stays 100 records behind the producer, so that a backlog is left at the kill.
       const available = queue.length - 100;
-      const batch = available > 0 ? (await queue.peek(Math.min(available, 1 + Math.floor(Math.random() * 50)))).map((json) => JSON.parse(json.toString('utf8')) as Item) : [];
+      const batch =
+        available > 0
+          ? (await queue.peek(Math.min(available, 1 + Math.floor(Math.random() * 50)))).map((json) => JSON.parse(json.toString('utf8')) as Item)
+          : [];
       if (batch.length === 0) {
         await new Promise((r) => setTimeout(r, 1));
         continue;

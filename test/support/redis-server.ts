@@ -46,7 +46,23 @@ export class RedisServer {
     const binary = redisServerBinary();
     if (!binary) throw new Error(NO_REDIS_REASON);
     if (!this.port) this.port = await freePort();
-    const args = ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', ...this.extraArgs];
+    const args = [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--dir',
+      this.dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--protected-mode',
+      'yes',
+      ...this.extraArgs,
+    ];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     let output = '';
@@ -81,7 +97,10 @@ export class RedisServer {
 
   /** Runs redis-cli-like commands without a client: for test assertions only. */
   cli(...args: string[]): string {
-    return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...this.cliAuth, ...args], { encoding: 'utf8', env: this.cliPassword ? { ...process.env, REDISCLI_AUTH: this.cliPassword } : process.env }).trim();
+    return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...this.cliAuth, ...args], {
+      encoding: 'utf8',
+      env: this.cliPassword ? { ...process.env, REDISCLI_AUTH: this.cliPassword } : process.env,
+    }).trim();
   }
 
   /** What `cli` authenticates with, for a server started with an ACL user. */

@@ -70,7 +70,8 @@ export const SEED_CATCHER_OUTPUT = `[{'acknowledged': True,
 export function seedCatcherUnavailable(): string | null {
   if (!fs.existsSync(PYTHON)) return `${PYTHON} is not installed`;
   const probe = spawnSync(PYTHON, ['-c', 'import aiohttp; print(aiohttp.__version__)'], { encoding: 'utf8', timeout: 20000 });
-  if (probe.status !== 0) return `${PYTHON} cannot import aiohttp (install python3-aiohttp, as .ci/run does): ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
+  if (probe.status !== 0)
+    return `${PYTHON} cannot import aiohttp (install python3-aiohttp, as .ci/run does): ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
   return null;
 }
 
@@ -89,7 +90,11 @@ export class SeedCatcher {
   output = '';
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
-  private constructor(readonly port: number, private readonly dir: string, readonly routeLine: string) {}
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+    readonly routeLine: string,
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/`;

@@ -21,7 +21,11 @@ const SUITE_ARGS: Record<Suite, string[]> = {
   editor: ['--timeout', '60000', 'test/editor/**/*.test.js'],
 };
 
-const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 const wantedRows = list(process.env.MATRIX_ROWS);
 const wantedSuites = list(process.env.MATRIX_SUITES);
 for (const name of wantedSuites) if (!(name in SUITE_ARGS)) throw new Error(`MATRIX_SUITES: no suite "${name}" (${Object.keys(SUITE_ARGS).join(', ')})`);

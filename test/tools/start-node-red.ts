@@ -60,7 +60,11 @@ const mainNodeRed = installedNodeRed(main.nodeRed);
 const [node, nodeRedDir, runtime] =
   mainNode && mainNodeRed
     ? [mainNode, mainNodeRed, `Node-RED ${main.nodeRed} on Node.js ${main.node} (from .cache/)`]
-    : [process.execPath, path.dirname(require.resolve('node-red/package.json')), `Node-RED ${devNodeRedVersion()} on Node.js ${process.versions.node} (run npm test once to install Node-RED ${main.nodeRed} on Node.js ${main.node})`];
+    : [
+        process.execPath,
+        path.dirname(require.resolve('node-red/package.json')),
+        `Node-RED ${devNodeRedVersion()} on Node.js ${process.versions.node} (run npm test once to install Node-RED ${main.nodeRed} on Node.js ${main.node})`,
+      ];
 console.log(`Starting ${runtime} with ${path.relative(repoRoot, exampleFile)}: open http://127.0.0.1:${port}/`);
 const child = spawn(node, [path.join(nodeRedDir, 'red.js'), '-u', userDir, '-s', path.join(userDir, 'settings.js')], { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

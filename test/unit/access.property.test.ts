@@ -96,7 +96,8 @@ describe('door decision (properties)', function () {
           assert.ok(step.ageMs <= rules.maxAgeMs, `granted an event ${step.ageMs} ms old (max ${rules.maxAgeMs})`);
           assert.ok(step.ageMs >= -rules.futureToleranceMs, `granted an event ${-step.ageMs} ms in the future`);
           const previous = lastGrant.get(step.person);
-          if (previous !== undefined) assert.ok(monoMs - previous >= rules.cooldownMs, `two grants ${monoMs - previous} ms apart (cooldown ${rules.cooldownMs})`);
+          if (previous !== undefined)
+            assert.ok(monoMs - previous >= rules.cooldownMs, `two grants ${monoMs - previous} ms apart (cooldown ${rules.cooldownMs})`);
           lastGrant.set(step.person, monoMs);
         }
       }),
@@ -133,7 +134,11 @@ describe('door decision (properties)', function () {
         const open = to > from ? minute >= from && minute < to : minute >= from || minute < to;
         const last = decided[decided.length - 1].decision;
         if (open) assert.equal(last.kind, 'granted', `expected a grant at local minute ${minute} in ${schedule}, got ${JSON.stringify(last)}`);
-        else assert.ok(last.kind === 'denied' && last.reason === 'schedule', `expected schedule at local minute ${minute} in ${schedule}, got ${JSON.stringify(last)}`);
+        else
+          assert.ok(
+            last.kind === 'denied' && last.reason === 'schedule',
+            `expected schedule at local minute ${minute} in ${schedule}, got ${JSON.stringify(last)}`,
+          );
         // The frames before the last one open nothing.
         for (const { decision } of decided.slice(decided.length - rules.confirmFrames, -1)) {
           assert.ok(decision.kind === 'denied' && (decision.reason === 'unconfirmed' || decision.reason === 'schedule'), JSON.stringify(decision));

@@ -60,13 +60,25 @@ describe('door schedule', function () {
       ],
     });
     assert.deepEqual(parseSchedule(''), { ok: true, value: null });
-    const codes = ['Mars/Olympus Mon 08:00-09:00', 'Europe/Moscow', 'Europe/Moscow Mon 8-9', 'Europe/Moscow Funday 08:00-09:00', 'Europe/Moscow Mon 08:00-25:00', 'Europe/Moscow Mon 08:00-08:00'].map(
-      (text) => {
-        const result = parseSchedule(text);
-        return result.ok ? 'ok' : result.problem.code;
-      },
-    );
-    assert.deepEqual(codes, ['schedule-bad-zone', 'schedule-no-windows', 'schedule-bad-window', 'schedule-bad-days', 'schedule-bad-time', 'schedule-empty-window']);
+    const codes = [
+      'Mars/Olympus Mon 08:00-09:00',
+      'Europe/Moscow',
+      'Europe/Moscow Mon 8-9',
+      'Europe/Moscow Funday 08:00-09:00',
+      'Europe/Moscow Mon 08:00-25:00',
+      'Europe/Moscow Mon 08:00-08:00',
+    ].map((text) => {
+      const result = parseSchedule(text);
+      return result.ok ? 'ok' : result.problem.code;
+    });
+    assert.deepEqual(codes, [
+      'schedule-bad-zone',
+      'schedule-no-windows',
+      'schedule-bad-window',
+      'schedule-bad-days',
+      'schedule-bad-time',
+      'schedule-empty-window',
+    ]);
   });
 
   it('follows the local clock across a DST change (Europe/Berlin, 2026-03-29 and 2026-10-25)', function () {
@@ -244,7 +256,7 @@ describe('door decision', function () {
   });
 });
 
-describe('this Node-RED\'s own URL for flows', function () {
+describe("this Node-RED's own URL for flows", function () {
   it('follows port, bind address, TLS and the roots', function () {
     assert.equal(httpNodeUrl({}), 'http://127.0.0.1:1880');
     assert.equal(httpNodeUrl({ uiPort: 1881, httpNodeRoot: '/api/' }), 'http://127.0.0.1:1881/api');

@@ -69,7 +69,11 @@ describe('acknowledged downstream (respond "auto")', () => {
     assert.equal(acknowledgedDownstream([['f']], flow({ f: filter2, hook: webhook, dbg: debug })), false, 'failing events go to a debug node unacked');
     const filter2both: WiredNode = { type: 'findface-filter', wires: [['hook'], ['other']] };
     assert.equal(acknowledgedDownstream([['f']], flow({ f: filter2both, hook: webhook, other: webhook })), true);
-    const chain: Record<string, WiredNode> = { a: { type: 'findface-filter', wires: [['b']] }, b: { type: 'findface-filter', wires: [['hook']] }, hook: webhook };
+    const chain: Record<string, WiredNode> = {
+      a: { type: 'findface-filter', wires: [['b']] },
+      b: { type: 'findface-filter', wires: [['hook']] },
+      hook: webhook,
+    };
     assert.equal(acknowledgedDownstream([['a']], flow(chain)), true);
     assert.equal(acknowledgedDownstream([['f']], flow({ f: { type: 'findface-filter', wires: [[]] } })), false);
   });

@@ -38,7 +38,15 @@ function harness(options: Partial<CameraGroupsOptions> = {}, source = new Script
     clearTimeout: (handle) => fake.clearTimeout(handle as FakeTimers.TimerId),
   };
   const statuses: CameraGroupsStatus[] = [];
-  const groups = new CameraGroups({ source, clock, refreshMs: 60000, readyTimeoutMs: 500, minRefreshGapMs: 5000, onStatus: (s) => statuses.push(s), ...options });
+  const groups = new CameraGroups({
+    source,
+    clock,
+    refreshMs: 60000,
+    readyTimeoutMs: 500,
+    minRefreshGapMs: 5000,
+    onStatus: (s) => statuses.push(s),
+    ...options,
+  });
   const run = async (ms = 0) => {
     await fake.tickAsync(ms);
     for (let i = 0; i < 10; i++) {
@@ -62,13 +70,19 @@ describe('camera groups', () => {
     assert.equal(h.groups.groupOf(3), 2);
     assert.equal(h.groups.groupOf(99), undefined);
     assert.equal(cameraGroupsStatusText(h.groups.status), 'loaded 3 cameras');
-    assert.deepEqual(h.statuses.map((s) => s.state), ['loading', 'loaded']);
+    assert.deepEqual(
+      h.statuses.map((s) => s.state),
+      ['loading', 'loaded'],
+    );
     h.groups.stop();
   });
 
   it('skips cameras without a usable group', async () => {
     const source = new ScriptedSource();
-    source.cameras = [{ id: 1, group: undefined }, { id: 2, group: 5 }];
+    source.cameras = [
+      { id: 1, group: undefined },
+      { id: 2, group: 5 },
+    ];
     const h = harness({}, source);
     h.groups.start();
     await h.run();
@@ -191,7 +205,16 @@ describe('camera groups', () => {
     const groups = new CameraGroups({ source: client, readyTimeoutMs: 2000 });
     try {
       assert.equal(await groups.ready(), true);
-      assert.deepEqual([...groups.snapshot()], [[1, 1], [2, 1], [3, 2], [4, 2], [5, 2]]);
+      assert.deepEqual(
+        [...groups.snapshot()],
+        [
+          [1, 1],
+          [2, 1],
+          [3, 2],
+          [4, 2],
+          [5, 2],
+        ],
+      );
     } finally {
       groups.stop();
       client.destroy();

@@ -48,7 +48,14 @@ describe('card lookup', () => {
     assert.equal(errors.length, 2);
 
     let hung = 0;
-    const slow = new CardLookup({ timeoutMs: 30, fetch: (_id, options) => new Promise((_resolve, reject) => { hung++; options.signal?.addEventListener('abort', () => reject(new FindFaceApiError('aborted', 'cancelled'))); }) });
+    const slow = new CardLookup({
+      timeoutMs: 30,
+      fetch: (_id, options) =>
+        new Promise((_resolve, reject) => {
+          hung++;
+          options.signal?.addEventListener('abort', () => reject(new FindFaceApiError('aborted', 'cancelled')));
+        }),
+    });
     assert.equal(slow.peek(1), undefined);
     await slow.settled();
     assert.equal(hung, 1, 'the hanging lookup was cut off by its timeout');

@@ -95,7 +95,9 @@ describe('durations on the monotonic clock while the wall clock steps', () => {
   it('reads a Retry-After date against the wall clock and then waits monotonic time', async () => {
     const clock = steppingClock();
     const retryAt = new Date(clock.now() + 5000).toUTCString();
-    const h = sender(clock, { backoff: { base: 0.1, factor: 2, max: 100 } }, (n) => (n === 0 ? { status: 503, headers: { 'retry-after': retryAt } } : { status: 200 }));
+    const h = sender(clock, { backoff: { base: 0.1, factor: 2, max: 100 } }, (n) =>
+      n === 0 ? { status: 503, headers: { 'retry-after': retryAt } } : { status: 200 },
+    );
     await h.sender.enqueue([{ id: 'a', camera: 1 }]);
     await clock.fake.tickAsync(0);
     assert.equal(h.sent.length, 1);

@@ -25,7 +25,11 @@ function tmpDir(): string {
   return path.join(root, 'q');
 }
 
-const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.ffq')).sort();
+const segments = (dir: string): string[] =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ffq'))
+    .sort();
 const items = (from: number, count: number, pad = ''): Item[] => Array.from({ length: count }, (_, i) => (pad ? { n: from + i, pad } : { n: from + i }));
 const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
 
@@ -45,7 +49,7 @@ function recordsOf(file: string, lenient = false): { start: number; end: number;
   const data = fs.readFileSync(file);
   const out: { start: number; end: number; n: number; seq: number }[] = [];
   let lastSeq = -1;
-  for (let at = 0; at < data.length; ) {
+  for (let at = 0; at < data.length;) {
     const length = checkFrame(data, at, data.length, data.length - at);
     if (length < 0 || frameSeq(data, at) <= lastSeq) {
       assert.ok(lenient, `an intact file (record at ${at})`);
@@ -62,7 +66,7 @@ function recordsOf(file: string, lenient = false): { start: number; end: number;
 
 function recordsOfBuffer(data: Buffer): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
-  for (let at = 0; at < data.length; ) {
+  for (let at = 0; at < data.length;) {
     const length = checkFrame(data, at, data.length, data.length - at);
     out.push({ start: at, end: at + HEADER_BYTES + length });
     at += HEADER_BYTES + length;
@@ -149,7 +153,10 @@ describe('DurableQueue record format', function () {
       },
       {
         name: '100 KB of Z (no newline) in the middle of a record',
-        corrupt: (d, r) => ({ data: Buffer.concat([d.subarray(0, r[20].start + 30), Buffer.alloc(100 * 1024, 'Z'), d.subarray(r[20].start + 30)]), lost: [r[20].n] }),
+        corrupt: (d, r) => ({
+          data: Buffer.concat([d.subarray(0, r[20].start + 30), Buffer.alloc(100 * 1024, 'Z'), d.subarray(r[20].start + 30)]),
+          lost: [r[20].n],
+        }),
       },
       {
         name: 'a digit changed inside a record (still valid JSON)',
@@ -198,7 +205,11 @@ describe('DurableQueue record format', function () {
           const { data, lost } = c.corrupt(fs.readFileSync(file), recs);
           fs.writeFileSync(file, data);
           const { got, corrupt } = await reopenAndDrain(dir);
-          assert.deepEqual(got, range(0, 60).filter((n) => !lost.includes(n)), `${target}: every intact record once, in order, no damaged one`);
+          assert.deepEqual(
+            got,
+            range(0, 60).filter((n) => !lost.includes(n)),
+            `${target}: every intact record once, in order, no damaged one`,
+          );
           assert.equal(corrupt.length, 1, `${target}: one report: ${JSON.stringify(corrupt)}`);
           assert.equal(corrupt[0].records ?? 0, lost.length, `${target}: the report says what it cost`);
         }
@@ -215,7 +226,10 @@ describe('DurableQueue record format', function () {
       for (let i = 0; i < random.length; i++) random[i] = Math.floor(Math.random() * 256);
       fs.writeFileSync(file, random);
       const { got, corrupt } = await reopenAndDrain(dir);
-      assert.deepEqual(got, range(0, 200).filter((n) => !lost.includes(n)));
+      assert.deepEqual(
+        got,
+        range(0, 200).filter((n) => !lost.includes(n)),
+      );
       assert.equal(corrupt.length, 1);
       assert.equal(corrupt[0].records, lost.length);
     });
@@ -243,7 +257,11 @@ describe('DurableQueue record format', function () {
       await build(q);
       await q.close();
     }
-    const legacySegments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort();
+    const legacySegments = (dir: string): string[] =>
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.ndjson'))
+        .sort();
 
     it('keeps every unacknowledged record, in order, drops the acknowledged ones and removes the old files', async function () {
       const dir = tmpDir();
@@ -263,12 +281,19 @@ describe('DurableQueue record format', function () {
       assert.ok(segments(dir).length >= 1);
       assert.equal(q.length, 33);
       const peeked = (await q.peek(100)).map(String);
-      assert.deepEqual(peeked, items(17, 33, 'é'.repeat(20)).map((i) => JSON.stringify(i)), 'the same JSON, byte for byte');
+      assert.deepEqual(
+        peeked,
+        items(17, 33, 'é'.repeat(20)).map((i) => JSON.stringify(i)),
+        'the same JSON, byte for byte',
+      );
       await q.append(items(50, 2));
       await q.ack(30);
       await q.close();
       const again = await DurableQueue.open({ dir, segmentBytes: 300 });
-      assert.deepEqual((await drain(again)).map((i) => i.n), range(47, 5));
+      assert.deepEqual(
+        (await drain(again)).map((i) => i.n),
+        range(47, 5),
+      );
       await again.close();
       assert.deepEqual(corrupt, []);
     });
@@ -299,9 +324,13 @@ describe('DurableQueue record format', function () {
     it('a migration interrupted before its commit is redone; one interrupted after it is finished; never a duplicate', async function () {
       for (const crash of ['before-commit', 'after-commit'] as const) {
         const dir = tmpDir();
-        await legacy(dir, async (q) => {
-          for (let n = 0; n < 6; n++) await q.append(items(n, 1));
-        }, 30);
+        await legacy(
+          dir,
+          async (q) => {
+            for (let n = 0; n < 6; n++) await q.append(items(n, 1));
+          },
+          30,
+        );
         const olds = legacySegments(dir);
         assert.ok(olds.length >= 2);
         const corrupt: CorruptRecord[] = [];
@@ -318,10 +347,18 @@ describe('DurableQueue record format', function () {
           fs.writeFileSync(path.join(dir, 'migration-done'), '');
         }
         const q = await DurableQueue.open({ dir, onCorrupt: (r) => corrupt.push(r) });
-        assert.deepEqual((await drain(q)).map((i) => i.n), range(0, 6), crash);
+        assert.deepEqual(
+          (await drain(q)).map((i) => i.n),
+          range(0, 6),
+          crash,
+        );
         assert.deepEqual(corrupt, [], crash);
         await q.close();
-        assert.deepEqual(fs.readdirSync(dir).filter((f) => !f.endsWith('.ffq') && !f.startsWith('acked-')), [], crash);
+        assert.deepEqual(
+          fs.readdirSync(dir).filter((f) => !f.endsWith('.ffq') && !f.startsWith('acked-')),
+          [],
+          crash,
+        );
       }
     });
   });
@@ -333,11 +370,20 @@ describe('DurableQueue record format', function () {
       | { kind: 'delete'; at: number; length: number }
       | { kind: 'duplicate'; from: number; to: number }
       | { kind: 'truncate'; at: number };
-    type Op = { op: 'append'; count: number; pad: number } | { op: 'deliver'; count: number } | { op: 'corrupt'; file: number; c: Corruption } | { op: 'reopen' };
+    type Op =
+      { op: 'append'; count: number; pad: number } | { op: 'deliver'; count: number } | { op: 'corrupt'; file: number; c: Corruption } | { op: 'reopen' };
 
     const corruptionArb: fc.Arbitrary<Corruption> = fc.oneof(
       fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
-      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.oneof(fc.constant<number[]>([10]), fc.constant<number[]>(Array<number>(300).fill(0x5a)), fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 40 })) }),
+      fc.record({
+        kind: fc.constant('insert' as const),
+        at: fc.nat(),
+        bytes: fc.oneof(
+          fc.constant<number[]>([10]),
+          fc.constant<number[]>(Array<number>(300).fill(0x5a)),
+          fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 40 }),
+        ),
+      }),
       fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
       fc.record({ kind: fc.constant('duplicate' as const), from: fc.nat(), to: fc.nat() }),
       fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
@@ -390,7 +436,11 @@ describe('DurableQueue record format', function () {
                       fs.writeFileSync(file, out);
                       // intact: its frame is still in the file, byte for byte, in sequence order
                       const before = new Map(recs.map((r) => [r.n, data.subarray(r.start, r.end)]));
-                      const intact = new Set(recordsOf(file, true).filter((r) => before.get(r.n)?.equals(out.subarray(r.start, r.end))).map((r) => r.n));
+                      const intact = new Set(
+                        recordsOf(file, true)
+                          .filter((r) => before.get(r.n)?.equals(out.subarray(r.start, r.end)))
+                          .map((r) => r.n),
+                      );
                       // a record delivered before its bytes were damaged was delivered intact
                       for (const r of recs) if (!intact.has(r.n) && !delivered.includes(r.n)) damaged.add(r.n);
                       corruptions++;

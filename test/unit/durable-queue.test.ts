@@ -52,7 +52,11 @@ async function fillUntilFull(q: DurableQueue, pad: string): Promise<{ n: number;
   return { n: 1000 };
 }
 
-const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.ffq')).sort();
+const segments = (dir: string): string[] =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ffq'))
+    .sort();
 /** Bytes an item takes in a segment: its frame header and its JSON. */
 const stored = (item: unknown): number => HEADER_BYTES + Buffer.byteLength(JSON.stringify(item));
 const markers = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.startsWith('acked-'));
@@ -321,9 +325,16 @@ describe('DurableQueue', function () {
                 q = await DurableQueue.open(options);
               }
               assert.equal(q.length, model.length);
-              assert.equal(q.bytes, model.reduce((sum, item) => sum + stored(item), 0));
+              assert.equal(
+                q.bytes,
+                model.reduce((sum, item) => sum + stored(item), 0),
+              );
             }
-            assert.deepEqual((await q.peek(1000)).map(String), model.map((item) => JSON.stringify(item)), 'the stored JSON, byte for byte');
+            assert.deepEqual(
+              (await q.peek(1000)).map(String),
+              model.map((item) => JSON.stringify(item)),
+              'the stored JSON, byte for byte',
+            );
           } finally {
             await q.close();
           }
@@ -391,7 +402,10 @@ describe('DurableQueue', function () {
       await q.close();
       const again = await open({ dir });
       assert.equal(again.length, 70);
-      assert.equal(again.bytes, items(30, 70).reduce((s, i) => s + stored(i), 0));
+      assert.equal(
+        again.bytes,
+        items(30, 70).reduce((s, i) => s + stored(i), 0),
+      );
       assert.deepEqual(ns(await peekValues(again, 1000)), range(30, 70));
       await again.append(items(100, 1));
       await again.ack(70);
@@ -463,7 +477,10 @@ describe('DurableQueue', function () {
       const corrupt: CorruptRecord[] = [];
       const again = await open({ dir, segmentBytes: 120, onCorrupt: (r) => corrupt.push(r) });
       assert.equal(again.length, 12, 'sealed segments are not read at open');
-      assert.deepEqual(ns(await peekValues(again, 100)), range(0, 12).filter((n) => n !== lost));
+      assert.deepEqual(
+        ns(await peekValues(again, 100)),
+        range(0, 12).filter((n) => n !== lost),
+      );
       assert.equal(again.length, 11);
       assert.equal(corrupt.length, 1);
       assert.equal(corrupt[0].records, 1);
@@ -645,7 +662,10 @@ describe('DurableQueue', function () {
     it('maxEvents counts appends not yet written (same tick)', async function () {
       const q = await open({ dir: tmpDir(), maxEvents: 3 });
       const results = await Promise.allSettled([q.append(items(0, 2)), q.append(items(2, 2)), q.append(items(4, 1))]);
-      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
       assert.deepEqual(ns(await peekValues(q, 10)), [0, 1, 4]);
     });
 
@@ -782,7 +802,10 @@ describe('DurableQueue', function () {
       this.timeout(20000);
       const dir = tmpDir();
       const limitKb = 64;
-      const run = spawnSync('bash', ['-c', `ulimit -f ${limitKb}; exec "$0" "$1" fill "$2"`, process.execPath, CHILD, dir], { encoding: 'utf8', timeout: 15000 });
+      const run = spawnSync('bash', ['-c', `ulimit -f ${limitKb}; exec "$0" "$1" fill "$2"`, process.execPath, CHILD, dir], {
+        encoding: 'utf8',
+        timeout: 15000,
+      });
       assert.equal(run.status, 0, run.stderr);
       const out = run.stdout.trim().split('\n');
       const [, code, n, length, bytes] = out[0].split(' ');

@@ -88,7 +88,13 @@ describe('example flows', function () {
   );
 
   it('are the five the README names', () => {
-    assert.deepEqual(exampleFiles, ['01-seed-walkthrough.json', '02-door-access-control.json', '03-fan-out.json', '04-poll-findface-server.json', '05-several-instances-redis.json']);
+    assert.deepEqual(exampleFiles, [
+      '01-seed-walkthrough.json',
+      '02-door-access-control.json',
+      '03-fan-out.json',
+      '04-poll-findface-server.json',
+      '05-several-instances-redis.json',
+    ]);
   });
 
   it('knows the core types and ours (sanity check of this test)', () => {
@@ -117,7 +123,7 @@ describe('example flows', function () {
         assert.deepEqual(JSON.parse(output), []);
       });
 
-      it('is one flow tab holding every node (the door example: its flow and its audit trail\'s), with unique ids and no credentials but the stand-ins\'', () => {
+      it("is one flow tab holding every node (the door example: its flow and its audit trail's), with unique ids and no credentials but the stand-ins'", () => {
         const door = file === DOOR_EXAMPLE;
         assert.equal(tabs.length, door ? 2 : 1, 'one tab, so that the example imports as its own flow');
         assert.equal(new Set(flow.map((node) => node.id)).size, flow.length, 'duplicate ids');
@@ -136,7 +142,7 @@ describe('example flows', function () {
         }
       });
 
-      it('uses only core node types and this package\'s', () => {
+      it("uses only core node types and this package's", () => {
         const unknown = nodes.map((node) => node.type).filter((type) => !core.has(type) && !ours.has(type));
         assert.deepEqual(unknown, []);
       });
@@ -158,11 +164,14 @@ describe('example flows', function () {
         const comments = nodes.filter((node) => node.type === 'comment');
         assert.ok(comments.length >= 1, 'no comment node');
         const text = comments.map((node) => `${node.name}\n${node.info ?? ''}`).join('\n');
-        assert.ok(comments.some((node) => typeof node.info === 'string' && node.info.length > 200), 'no comment explains the flow in its info');
+        assert.ok(
+          comments.some((node) => typeof node.info === 'string' && node.info.length > 200),
+          'no comment explains the flow in its info',
+        );
         if (JSON.stringify(flow).includes('127.0.0.1:1880')) assert.match(text, /1880[\s\S]*port|port[\s\S]*1880/i, 'no comment says the port may differ');
       });
 
-      it('gives the package\'s nodes the contract\'s properties', () => {
+      it("gives the package's nodes the contract's properties", () => {
         for (const node of nodes) {
           const where = `${node.type} "${node.name || node.id}"`;
           if (node.type === 'findface-filter') {
@@ -178,7 +187,8 @@ describe('example flows', function () {
             assert.ok(typeof node.door === 'string' && node.door.length > 0, `${where}: door`);
             const allow = parseObject(node.allow, `${where} allow`);
             for (const key of Object.keys(allow)) assert.ok(FILTER_KEYS.includes(key), `${where}: unknown allow key ${key}`);
-            for (const key of ['maxAgeS', 'cooldownS', 'confirmFrames', 'confirmWindowS']) assert.ok(typeof node[key] === 'number' && (node[key] as number) >= 0, `${where}: ${key}`);
+            for (const key of ['maxAgeS', 'cooldownS', 'confirmFrames', 'confirmWindowS'])
+              assert.ok(typeof node[key] === 'number' && (node[key] as number) >= 0, `${where}: ${key}`);
             assert.equal(node.wires?.length, 2, `${where}: open and denied outputs`);
           } else if (node.type === 'findface-event-in') {
             assert.ok(['webhook', 'simulate', 'poll'].includes(node.mode as string), `${where}: mode ${node.mode}`);
@@ -209,7 +219,8 @@ describe('example flows', function () {
           if (url.hostname !== '127.0.0.1') continue;
           if (node.type === 'findface-server') {
             // A stand-in FindFace API: the two lists poll mode and the filter read.
-            for (const list of ['/events/faces', '/cameras']) assert.ok(servedGets.has(url.pathname + list), `the flow does not serve GET ${url.pathname}${list}`);
+            for (const list of ['/events/faces', '/cameras'])
+              assert.ok(servedGets.has(url.pathname + list), `the flow does not serve GET ${url.pathname}${list}`);
             continue;
           }
           if (!local) assert.equal(url.port, '1880', `${node.id}: local URLs use Node-RED's default port, as the comments say`);
@@ -223,7 +234,11 @@ describe('example flows', function () {
     for (const file of ['01-seed-walkthrough.json', '03-fan-out.json', '04-poll-findface-server.json']) {
       const flow = flows.get(file)!;
       // Comments may mention an address (e.g. a closed port to try); the nodes' settings may not.
-      assert.doesNotMatch(JSON.stringify(flow, (key, value: unknown) => (key === 'info' ? undefined : value)), /127\.0\.0\.1:\d+|localhost:\d+/, `${file} names a host and port`);
+      assert.doesNotMatch(
+        JSON.stringify(flow, (key, value: unknown) => (key === 'info' ? undefined : value)),
+        /127\.0\.0\.1:\d+|localhost:\d+/,
+        `${file} names a host and port`,
+      );
       const senders = flow.filter((node) => ['findface-webhook', 'findface-server', 'http request'].includes(node.type));
       assert.ok(senders.length > 0, `${file} has no sender (sanity check of this test)`);
       for (const node of senders) {
@@ -242,11 +257,14 @@ describe('example flows', function () {
     }
 
     it('opens no door through findface-webhook (it queues and retries: a door would open late)', () => {
-      assert.deepEqual(flow.filter((node) => node.type === 'findface-webhook'), []);
+      assert.deepEqual(
+        flow.filter((node) => node.type === 'findface-webhook'),
+        [],
+      );
       assert.ok(flow.filter((node) => node.type === 'findface-access').length >= 5);
     });
 
-    it('builds each controller\'s request from the flow environment, whose stand-in URLs come from FINDFACE_HTTP_NODE_URL and are served in the flow', () => {
+    it("builds each controller's request from the flow environment, whose stand-in URLs come from FINDFACE_HTTP_NODE_URL and are served in the flow", () => {
       const routes = flow.filter((node) => node.type === 'http in').map((node) => `${node.method} ${String(node.url).replace(/:\w+/g, '[^/]+')}`);
       const builders = flow.filter((node) => node.type === 'change' && JSON.stringify(node.rules).includes('$env('));
       assert.ok(builders.length >= 4);
@@ -259,7 +277,10 @@ describe('example flows', function () {
         const base = tabEnv.get(variable)!;
         assert.match(base, /^\$\{FINDFACE_HTTP_NODE_URL\}\//, `${variable} is built on FINDFACE_HTTP_NODE_URL`);
         const pathname = base.replace('${FINDFACE_HTTP_NODE_URL}', '') + /& '([^'?]+)/.exec(url)![1];
-        assert.ok(routes.some((route) => new RegExp(`^${route}$`).test(`${method} ${pathname}`)), `${builder.name}: no stand-in serves ${method} ${pathname}`);
+        assert.ok(
+          routes.some((route) => new RegExp(`^${route}$`).test(`${method} ${pathname}`)),
+          `${builder.name}: no stand-in serves ${method} ${pathname}`,
+        );
       }
     });
   });
@@ -268,7 +289,12 @@ describe('example flows', function () {
     const owners = new Map<string, string>();
     for (const [file, flow] of flows) {
       for (const node of flow) {
-        const route = node.type === 'http in' ? `${node.method} ${node.url}` : node.type === 'findface-event-in' && node.mode === 'webhook' ? `post ${node.path}` : undefined;
+        const route =
+          node.type === 'http in'
+            ? `${node.method} ${node.url}`
+            : node.type === 'findface-event-in' && node.mode === 'webhook'
+              ? `post ${node.path}`
+              : undefined;
         if (!route) continue;
         assert.ok(!owners.has(route), `${route} is served by ${owners.get(route)} and ${file}`);
         owners.set(route, file);

@@ -88,9 +88,27 @@ describe('webhook filter: the keys on face attributes', () => {
   it('every key FaceEventsFilters lists is accepted, and tested below', () => {
     // The properties of FaceEventsFilters in FindFace Multi's OpenAPI, in its order.
     const listed = [
-      'matched_lists_in', 'camera_group_in', 'camera_in', 'matched_card_in', 'matched', 'confidence_gte', 'allowed_bs_types', 'temperature_gte',
-      'liveness_gte', 'headpose_yaw_angle_gte', 'headpose_yaw_angle_lte', 'headpose_pitch_angle_gte', 'headpose_pitch_angle_lte', 'gender_in',
-      'age_lte', 'age_gte', 'glasses_in', 'emotions_in', 'beard_in', 'medmask_in', 'liveness_in',
+      'matched_lists_in',
+      'camera_group_in',
+      'camera_in',
+      'matched_card_in',
+      'matched',
+      'confidence_gte',
+      'allowed_bs_types',
+      'temperature_gte',
+      'liveness_gte',
+      'headpose_yaw_angle_gte',
+      'headpose_yaw_angle_lte',
+      'headpose_pitch_angle_gte',
+      'headpose_pitch_angle_lte',
+      'gender_in',
+      'age_lte',
+      'age_gte',
+      'glasses_in',
+      'emotions_in',
+      'beard_in',
+      'medmask_in',
+      'liveness_in',
     ];
     for (const key of listed) assert.ok((FILTER_KEYS as readonly string[]).includes(key), key);
     assert.deepEqual(KEY_CASES.map(([key]) => key).sort(), [...NUMBER_KEYS.filter((key) => key !== 'confidence_gte'), ...CHOICE_KEYS].sort());
@@ -98,7 +116,10 @@ describe('webhook filter: the keys on face attributes', () => {
 
   for (const [key, passing, failing] of KEY_CASES) {
     describe(key, () => {
-      for (const [where, features] of [['OpenAPI places', OPENAPI_FEATURES], ['the Multi mock\'s places', MOCK_FEATURES]] as const) {
+      for (const [where, features] of [
+        ['OpenAPI places', OPENAPI_FEATURES],
+        ["the Multi mock's places", MOCK_FEATURES],
+      ] as const) {
         it(`passes and fails the right face (${where})`, () => {
           const face = multiFace(features);
           assert.equal(outcome(`{"${key}": ${passing}}`, face), 'pass', passing);
@@ -114,7 +135,10 @@ describe('webhook filter: the keys on face attributes', () => {
           ffs4Event,
           multiEvent,
           multiFace({}, { bs_type: null, temperature: null }),
-          multiFace({ age: null, gender: null, glasses: null, emotions: null, beard: null, medmask: null, liveness: null, headpose: null }, { bs_type: 7, temperature: '36.6' }),
+          multiFace(
+            { age: null, gender: null, glasses: null, emotions: null, beard: null, medmask: null, liveness: null, headpose: null },
+            { bs_type: 7, temperature: '36.6' },
+          ),
           { ...multiEvent, features: 'none' },
         ];
         for (const event of events) assert.equal(outcome(`{"${key}": ${passing}}`, event), 'fail', JSON.stringify(event));
@@ -143,7 +167,12 @@ describe('webhook filter: the keys on face attributes', () => {
 
   it('the bounds are inclusive', () => {
     const face = multiFace(OPENAPI_FEATURES);
-    for (const filter of ['{"age_gte": 33, "age_lte": 33}', '{"temperature_gte": 36.6}', '{"liveness_gte": 0.91}', '{"headpose_yaw_angle_gte": 22, "headpose_yaw_angle_lte": 22}']) {
+    for (const filter of [
+      '{"age_gte": 33, "age_lte": 33}',
+      '{"temperature_gte": 36.6}',
+      '{"liveness_gte": 0.91}',
+      '{"headpose_yaw_angle_gte": 22, "headpose_yaw_angle_lte": 22}',
+    ]) {
       assert.equal(outcome(filter, face), 'pass', filter);
     }
   });
@@ -158,7 +187,8 @@ describe('webhook filter: the keys on face attributes', () => {
 
   it('AND across attribute keys and the seed keys', () => {
     const face = multiFace(OPENAPI_FEATURES);
-    const filter = '{"camera_in": [5], "matched": true, "gender_in": ["male"], "age_gte": 18, "liveness_in": ["real"], "allowed_bs_types": ["realtime", "overall"]}';
+    const filter =
+      '{"camera_in": [5], "matched": true, "gender_in": ["male"], "age_gte": 18, "liveness_in": ["real"], "allowed_bs_types": ["realtime", "overall"]}';
     assert.equal(outcome(filter, face), 'pass');
     assert.equal(outcome(filter, { ...face, camera: 6 }), 'fail');
     assert.equal(outcome(filter, multiFace({ ...OPENAPI_FEATURES, age: 17 })), 'fail');
@@ -179,20 +209,29 @@ describe("webhook filter: FindFace Multi's sections", () => {
   const face = multiFace(OPENAPI_FEATURES);
 
   it('face_events applies with the same predicate as the flat form', () => {
-    const filters = ['{}', '{"camera_in": [5]}', '{"camera_in": [6]}', '{"matched": false}', '{"matched_card_in": [25], "matched_lists_in": [3]}', '{"camera_group_in": [4]}'];
+    const filters = [
+      '{}',
+      '{"camera_in": [5]}',
+      '{"camera_in": [6]}',
+      '{"matched": false}',
+      '{"matched_card_in": [25], "matched_lists_in": [3]}',
+      '{"camera_group_in": [4]}',
+    ];
     for (const flat of filters) {
       assert.deepEqual(spec(`{"face_events": ${flat}}`), spec(flat));
       assert.equal(outcome(`{"face_events": ${flat}}`, face), outcome(flat, face), flat);
     }
   });
 
-  it("the issue's example: {\"face_events\": {\"camera_group_in\": [1]}}", () => {
+  it('the issue\'s example: {"face_events": {"camera_group_in": [1]}}', () => {
     assert.equal(outcome('{"face_events": {"camera_group_in": [1]}}', { ...seedEvent, camera: 2 }), 'pass');
     assert.equal(outcome('{"face_events": {"camera_group_in": [1]}}', multiEvent), 'fail');
   });
 
   it('every other section may be there when empty', () => {
-    const others = SECTIONS.filter((section) => section !== 'face_events').map((section) => `"${section}": {}`).join(', ');
+    const others = SECTIONS.filter((section) => section !== 'face_events')
+      .map((section) => `"${section}": {}`)
+      .join(', ');
     assert.deepEqual(spec(`{"face_events": {"camera_in": [5]}, ${others}}`), { camera_in: [5] });
     assert.deepEqual(spec(`{${others}, "face_events": {}}`), {});
   });
@@ -209,7 +248,18 @@ describe("webhook filter: FindFace Multi's sections", () => {
     assert.deepEqual(parseFilters(JSON.stringify(defaults)), { ok: false, problem: { code: 'unsupported-section', key: 'body_events' } });
     const faceOnly = { ...Object.fromEntries(Object.keys(defaults).map((section) => [section, {}])), face_events: defaults.face_events };
     const filter = compileFilter(spec(JSON.stringify(faceOnly)));
-    assert.deepEqual(filter.emptyKeys, ['matched_lists_in', 'camera_group_in', 'camera_in', 'matched_card_in', 'gender_in', 'glasses_in', 'emotions_in', 'beard_in', 'medmask_in', 'liveness_in']);
+    assert.deepEqual(filter.emptyKeys, [
+      'matched_lists_in',
+      'camera_group_in',
+      'camera_in',
+      'matched_card_in',
+      'gender_in',
+      'glasses_in',
+      'emotions_in',
+      'beard_in',
+      'medmask_in',
+      'liveness_in',
+    ]);
     assert.equal(filter.test(normaliseEvent(face as FaceEvent), face as FaceEvent), 'fail');
   });
 
@@ -247,8 +297,14 @@ describe("webhook filter: the editor's key groups and summary", () => {
     }
   });
   it('summarises the attribute keys', () => {
-    assert.equal(filterSummary(spec('{"age_gte": 18, "age_lte": 65, "gender_in": ["female"], "headpose_yaw_angle_lte": 30}')), 'age ≥ 18 · age ≤ 65 · gender female · yaw ≤ 30');
-    assert.equal(filterSummary(spec('{"face_events": {"liveness_in": ["real"], "temperature_gte": 37.5, "allowed_bs_types": []}}')), 'liveness real · temperature ≥ 37.5 · tracking none');
+    assert.equal(
+      filterSummary(spec('{"age_gte": 18, "age_lte": 65, "gender_in": ["female"], "headpose_yaw_angle_lte": 30}')),
+      'age ≥ 18 · age ≤ 65 · gender female · yaw ≤ 30',
+    );
+    assert.equal(
+      filterSummary(spec('{"face_events": {"liveness_in": ["real"], "temperature_gte": 37.5, "allowed_bs_types": []}}')),
+      'liveness real · temperature ≥ 37.5 · tracking none',
+    );
   });
   it('the editor reads kinds and summaries as the runtime does', () => {
     const editor = editorRules();

@@ -124,7 +124,8 @@ function renderFace(face: Face, event: Record<string, unknown>): Record<string, 
     beard: word(face.beard),
     medmask: word(face.medmask),
   };
-  if (face.liveness !== undefined) features.liveness = face.places === 'bare' ? face.liveness.score : { name: face.liveness.name, confidence: face.liveness.score };
+  if (face.liveness !== undefined)
+    features.liveness = face.places === 'bare' ? face.liveness.score : { name: face.liveness.name, confidence: face.liveness.score };
   if (face.places === 'mock') {
     if (face.age !== undefined) features.age = { name: face.age, confidence: 1 };
     if (face.yaw !== undefined) features.headpose_yaw = { name: face.yaw, confidence: 1 };
@@ -231,7 +232,7 @@ const valueArbs = {
   age_gte: fc.integer({ min: 0, max: 90 }),
   age_lte: fc.integer({ min: 0, max: 90 }),
   ...Object.fromEntries(Object.keys(CHOICES).map((key) => [key, fc.uniqueArray(fc.constantFrom(...CHOICES[key as keyof typeof CHOICES]), { maxLength: 3 })])),
-  };
+};
 
 /** Up to five keys in any order (more would make a pass too rare to test much). */
 const specArb: fc.Arbitrary<Spec> = fc
@@ -239,18 +240,16 @@ const specArb: fc.Arbitrary<Spec> = fc
   .map(([values, keys]) => Object.fromEntries(keys.map((key) => [key, values[key]])));
 
 /** A spec written flat, or as Multi's sections with face_events and any of the others empty, in any order. */
-const writtenArb = fc.tuple(specArb, fc.boolean(), fc.subarray(SECTIONS.filter((name) => name !== 'face_events')), fc.nat()).map(([spec, sectioned, others, at]) => {
-  if (!sectioned) return { spec, text: JSON.stringify(spec) };
-  const entries: Array<[string, unknown]> = others.map((name) => [name, {}]);
-  entries.splice(at % (entries.length + 1), 0, ['face_events', spec]);
-  return { spec, text: JSON.stringify(Object.fromEntries(entries)) };
-});
+const writtenArb = fc
+  .tuple(specArb, fc.boolean(), fc.subarray(SECTIONS.filter((name) => name !== 'face_events')), fc.nat())
+  .map(([spec, sectioned, others, at]) => {
+    if (!sectioned) return { spec, text: JSON.stringify(spec) };
+    const entries: Array<[string, unknown]> = others.map((name) => [name, {}]);
+    entries.splice(at % (entries.length + 1), 0, ['face_events', spec]);
+    return { spec, text: JSON.stringify(Object.fromEntries(entries)) };
+  });
 
-const mapArb = fc.dictionary(
-  id.map(String),
-  fc.integer({ min: 1, max: 4 }),
-  { maxKeys: 6 },
-);
+const mapArb = fc.dictionary(id.map(String), fc.integer({ min: 1, max: 4 }), { maxKeys: 6 });
 
 describe('webhook filter, property-based', () => {
   it('the compiled predicate agrees with the reference predicate', () => {
@@ -310,14 +309,36 @@ describe('webhook filter, property-based', () => {
     fc.constant({ camera_in: [1] }),
   );
   const keyArb = fc.constantFrom(
-    'camera_group_in', 'matched_dossier_in', 'matched', 'camera_in', 'matched_lists_in', 'confidence_gte', 'matched_card_in',
-    'camera_id_in', '__proto__', 'Matched', '2', '', 'matched\\u005fcard_in',
-    'gender_in', 'age_gte', 'headpose_yaw_angle_lte', 'liveness_in', 'allowed_bs_types', 'face_events', 'body_events',
+    'camera_group_in',
+    'matched_dossier_in',
+    'matched',
+    'camera_in',
+    'matched_lists_in',
+    'confidence_gte',
+    'matched_card_in',
+    'camera_id_in',
+    '__proto__',
+    'Matched',
+    '2',
+    '',
+    'matched\\u005fcard_in',
+    'gender_in',
+    'age_gte',
+    'headpose_yaw_angle_lte',
+    'liveness_in',
+    'allowed_bs_types',
+    'face_events',
+    'body_events',
   );
   const nearFilterText = fc
     .array(fc.tuple(keyArb, jsonValue), { maxLength: 5 })
     .map((entries) => `{${entries.map(([key, value]) => `"${key}": ${JSON.stringify(value)}`).join(', ')}}`);
-  const anyText = fc.oneof(nearFilterText, fc.json({ maxDepth: 2 }), fc.string({ maxLength: 20 }), nearFilterText.map((text) => text.slice(0, -1)));
+  const anyText = fc.oneof(
+    nearFilterText,
+    fc.json({ maxDepth: 2 }),
+    fc.string({ maxLength: 20 }),
+    nearFilterText.map((text) => text.slice(0, -1)),
+  );
 
   it('the editor accepts and refuses exactly what the runtime does, with the same problem', () => {
     fc.assert(
@@ -331,7 +352,9 @@ describe('webhook filter, property-based', () => {
   it('the editor reads camera groups as the runtime does', () => {
     const groupKey = fc.oneof(id.map(String), fc.constantFrom('-1', '02', 'a', '1.5', '', '9007199254740993'));
     const groupText = fc.oneof(
-      fc.array(fc.tuple(groupKey, jsonValue), { maxLength: 5 }).map((entries) => `{${entries.map(([key, value]) => `"${key}": ${JSON.stringify(value)}`).join(', ')}}`),
+      fc
+        .array(fc.tuple(groupKey, jsonValue), { maxLength: 5 })
+        .map((entries) => `{${entries.map(([key, value]) => `"${key}": ${JSON.stringify(value)}`).join(', ')}}`),
       fc.json({ maxDepth: 2 }),
       fc.string({ maxLength: 12 }),
     );
@@ -348,7 +371,10 @@ describe('webhook filter, property-based', () => {
       fc.property(specArb, (spec) => {
         const parsed = parseFilters(JSON.stringify(spec));
         assert.ok(parsed.ok);
-        assert.equal(editor.filterSummary(parsed.value, (word) => word), filterSummary(parsed.value, (word) => word));
+        assert.equal(
+          editor.filterSummary(parsed.value, (word) => word),
+          filterSummary(parsed.value, (word) => word),
+        );
       }),
       { numRuns: NUM_RUNS },
     );

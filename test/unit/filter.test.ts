@@ -156,7 +156,8 @@ describe('webhook filter', () => {
         assert.deepEqual(filter.emptyKeys, [key]);
         for (const event of [seedEvent, ffs4Event, multiEvent]) assert.equal(filter.test(normaliseEvent(event as FaceEvent)), 'fail');
         // Even beside keys the event satisfies.
-        const others = key === 'matched_lists_in' ? '"confidence_gte": 0.5, "matched": true' : '"confidence_gte": 0.5, "matched": true, "matched_lists_in": [1]';
+        const others =
+          key === 'matched_lists_in' ? '"confidence_gte": 0.5, "matched": true' : '"confidence_gte": 0.5, "matched": true, "matched_lists_in": [1]';
         assert.equal(outcome(`{${others}}`, seedEvent, '{"2": 1}'), 'pass');
         assert.equal(outcome(`{${others}, "${key}": []}`, seedEvent, '{"2": 1}'), 'fail');
       });
@@ -209,7 +210,12 @@ describe('webhook filter', () => {
   describe('camera_in', () => {
     for (const shape of Object.keys(shapes)) {
       it(`passes the cameras listed (${shape})`, () => {
-        for (const [camera, expected] of [[2, 'pass'], [3, 'pass'], [4, 'fail'], [23, 'fail']] as const) {
+        for (const [camera, expected] of [
+          [2, 'pass'],
+          [3, 'pass'],
+          [4, 'fail'],
+          [23, 'fail'],
+        ] as const) {
           assert.equal(outcome('{"camera_in": [2, 3]}', shapes[shape]({ camera, dossier: 1 })), expected, `camera ${camera}`);
         }
       });
@@ -302,7 +308,12 @@ describe('webhook filter', () => {
 
     it('firstKnownGroup: the first resolver that knows wins (the node map over a server)', () => {
       const own = groupsFromMap(new Map([[2, 1]]));
-      const server = groupsFromMap(new Map([[2, 9], [3, 3]]));
+      const server = groupsFromMap(
+        new Map([
+          [2, 9],
+          [3, 3],
+        ]),
+      );
       const groupOf = firstKnownGroup(own, server);
       assert.equal(groupOf(2), 1);
       assert.equal(groupOf(3), 3);
@@ -320,13 +331,22 @@ describe('webhook filter', () => {
       assert.deepEqual(spec(text), { matched: true, camera_in: [3, 2], confidence_gte: 0.5 });
     });
     it('accepts every key of the seed and the contract', () => {
-      const all = '{"camera_group_in": [1], "matched_dossier_in": [2], "matched": false, "camera_in": [3], "matched_lists_in": [4], "confidence_gte": 0.7, "matched_card_in": [5]}';
+      const all =
+        '{"camera_group_in": [1], "matched_dossier_in": [2], "matched": false, "camera_in": [3], "matched_lists_in": [4], "confidence_gte": 0.7, "matched_card_in": [5]}';
       assert.equal(Object.keys(spec(all)).length, 7);
     });
     it('reads camera groups into a map; blank or missing is none', () => {
       const groups = parseCameraGroups('{"2": 1, "10": 3, "-4": 2}');
       assert.ok(groups.ok);
-      if (groups.ok) assert.deepEqual([...groups.value].sort((a, b) => a[0] - b[0]), [[-4, 2], [2, 1], [10, 3]]);
+      if (groups.ok)
+        assert.deepEqual(
+          [...groups.value].sort((a, b) => a[0] - b[0]),
+          [
+            [-4, 2],
+            [2, 1],
+            [10, 3],
+          ],
+        );
       for (const blank of [undefined, '', '  ', '{}']) {
         const result = parseCameraGroups(blank);
         assert.ok(result.ok && result.value.size === 0, String(blank));
@@ -371,8 +391,16 @@ describe('webhook filter', () => {
     ['an overflowing confidence', '{"confidence_gte": -1e999}', { code: 'not-number', key: 'confidence_gte', value: 'null' }],
     ['a long value, shortened', `{"camera_in": "${'x'.repeat(100)}"}`, { code: 'not-list', key: 'camera_in', value: `"${'x'.repeat(28)}…` }],
     ['a word where a list of words belongs', '{"gender_in": "male"}', { code: 'not-choice-list', key: 'gender_in', value: '"male"', detail: 'female, male' }],
-    ['a word FindFace does not use', '{"glasses_in": ["none", "dark"]}', { code: 'not-choice', key: 'glasses_in', index: 1, value: '"dark"', detail: 'eye, none, sun' }],
-    ['a number in a list of words', '{"allowed_bs_types": [1]}', { code: 'not-choice', key: 'allowed_bs_types', index: 0, value: '1', detail: 'overall, realtime' }],
+    [
+      'a word FindFace does not use',
+      '{"glasses_in": ["none", "dark"]}',
+      { code: 'not-choice', key: 'glasses_in', index: 1, value: '"dark"', detail: 'eye, none, sun' },
+    ],
+    [
+      'a number in a list of words',
+      '{"allowed_bs_types": [1]}',
+      { code: 'not-choice', key: 'allowed_bs_types', index: 0, value: '1', detail: 'overall, realtime' },
+    ],
     ['a word in the wrong case', '{"liveness_in": ["Real"]}', { code: 'not-choice', key: 'liveness_in', index: 0, value: '"Real"' }],
     ['a confidence above 1', '{"confidence_gte": 75}', { code: 'out-of-range', key: 'confidence_gte', value: '75', detail: '0…1' }],
     ['a negative liveness', '{"liveness_gte": -0.1}', { code: 'out-of-range', key: 'liveness_gte', value: '-0.1', detail: '0…1' }],
@@ -381,7 +409,11 @@ describe('webhook filter', () => {
     ['a temperature as text', '{"temperature_gte": "37"}', { code: 'not-number', key: 'temperature_gte', value: '"37"' }],
     ['a section that is not an object', '{"face_events": [1]}', { code: 'not-section', key: 'face_events', value: '[1]' }],
     ['a body_events section with keys', '{"face_events": {}, "body_events": {"camera_in": [1]}}', { code: 'unsupported-section', key: 'body_events' }],
-    ["Multi's default filter as pasted", fs.readFileSync(path.join(repo, 'test', 'fixtures', 'multi-webhook-filter-defaults.json'), 'utf8'), { code: 'unsupported-section', key: 'body_events' }],
+    [
+      "Multi's default filter as pasted",
+      fs.readFileSync(path.join(repo, 'test', 'fixtures', 'multi-webhook-filter-defaults.json'), 'utf8'),
+      { code: 'unsupported-section', key: 'body_events' },
+    ],
     ['a flat key beside sections', '{"camera_in": [1], "face_events": {}}', { code: 'mixed-sections', key: 'camera_in' }],
     ['an unknown key beside sections', '{"face_events": {}, "faces": {}}', { code: 'unknown-key', key: 'faces' }],
     ['an unknown key in face_events', '{"face_events": {"headwear_in": []}}', { code: 'unknown-key', key: 'headwear_in' }],
@@ -430,7 +462,8 @@ describe('webhook filter', () => {
         for (const code of codes) {
           const message = catalog['findface-filter'].errors[code];
           assert.equal(typeof message, 'string', `${locale}: no message for ${code}`);
-          for (const [, name] of message.matchAll(/__(\w+)__/g)) assert.ok(['key', 'index', 'value', 'detail'].includes(name), `${locale} ${code}: __${name}__`);
+          for (const [, name] of message.matchAll(/__(\w+)__/g))
+            assert.ok(['key', 'index', 'value', 'detail'].includes(name), `${locale} ${code}: __${name}__`);
         }
       }
     });
@@ -450,7 +483,10 @@ describe('webhook filter', () => {
       it(`${text} -> ${expected}`, () => assert.equal(filterSummary(spec(text)), expected));
     }
     it('takes its words from a translation', () => {
-      assert.equal(filterSummary(spec('{"camera_in": [2], "matched": true}'), (word) => `<${word}>`), '<cams> 2 · <matched>');
+      assert.equal(
+        filterSummary(spec('{"camera_in": [2], "matched": true}'), (word) => `<${word}>`),
+        '<cams> 2 · <matched>',
+      );
     });
   });
 
@@ -465,7 +501,8 @@ describe('webhook filter', () => {
     it('accept what the runtime accepts, with the same value', () => {
       const good = ['{}', SEED_EXAMPLE, '{"matched": false, "camera_in": []}', '{"confidence_gte": 0, "matched_lists_in": [-1, 0, 1]}'];
       for (const text of good) assert.deepEqual(plain(editor.parseFilters(text)), plain(parseFilters(text)), text);
-      for (const text of [undefined, '', '{}', '{"2": 1, "10": 3, "-4": 2}']) assert.deepEqual(plain(editor.parseCameraGroups(text)), runtimeGroups(text), String(text));
+      for (const text of [undefined, '', '{}', '{"2": 1, "10": 3, "-4": 2}'])
+        assert.deepEqual(plain(editor.parseCameraGroups(text)), runtimeGroups(text), String(text));
     });
 
     it('summarise as the runtime does', () => {

@@ -64,7 +64,10 @@ describe('findface-api: helpers', () => {
   });
 
   it('refuses an unusable configuration with a config error', () => {
-    assert.throws(() => new FindFaceClient({ baseUrl: 'nope', token: 't0k3n', timeoutMs: 1000 }), (e: FindFaceApiError) => e.kind === 'config');
+    assert.throws(
+      () => new FindFaceClient({ baseUrl: 'nope', token: 't0k3n', timeoutMs: 1000 }),
+      (e: FindFaceApiError) => e.kind === 'config',
+    );
   });
 });
 
@@ -158,13 +161,19 @@ describe('findface-api: client against the fake FindFace', () => {
         pages++;
       } while (cursor && pages < 20);
       assert.equal(pages, 5);
-      assert.deepEqual(seen, fake.events.map((e) => e.id));
+      assert.deepEqual(
+        seen,
+        fake.events.map((e) => e.id),
+      );
     });
   }
 
   it('never follows a next_page URL to another host', async () => {
     fake.addEvents(4);
-    const page = await client.listEvents({ limit: 2 }, 'http://203.0.113.9:1/events/faces/?limit=2&page=' + Buffer.from(`p=${FIRST_EVENT_ID}`).toString('base64url'));
+    const page = await client.listEvents(
+      { limit: 2 },
+      'http://203.0.113.9:1/events/faces/?limit=2&page=' + Buffer.from(`p=${FIRST_EVENT_ID}`).toString('base64url'),
+    );
     assert.equal(fake.requests.length, 1, 'the request went to the configured server');
     assert.equal(page.results.length, 2);
   });
@@ -180,10 +189,16 @@ describe('findface-api: client against the fake FindFace', () => {
     fake.maxLimit = 2;
     fake.cameras = Array.from({ length: 7 }, (_, i) => ({ id: i + 1, group: 10 + (i % 2), name: `cam ${i + 1}` }));
     const cameras = await client.listCameras();
-    assert.deepEqual(cameras.map((c) => [c.id, c.group]), fake.cameras.map((c) => [c.id, c.group]));
+    assert.deepEqual(
+      cameras.map((c) => [c.id, c.group]),
+      fake.cameras.map((c) => [c.id, c.group]),
+    );
     assert.equal(fake.requestsTo('/cameras/').length, 4);
     const groups = await client.listCameraGroups();
-    assert.deepEqual(groups.map((g) => g.id), [1, 2]);
+    assert.deepEqual(
+      groups.map((g) => g.id),
+      [1, 2],
+    );
   });
 
   it('reads a camera group given as an object', async () => {

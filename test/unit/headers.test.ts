@@ -18,7 +18,8 @@ function editorRules(): { parseHeaders(text: unknown): ParsedHeaders } {
 
 const locales = ['en-US', 'ru'].map((locale) => ({
   locale,
-  texts: JSON.parse(fs.readFileSync(path.join(repo, 'nodes', 'webhook', 'locales', locale, 'findface-webhook.json'), 'utf8'))['findface-webhook'].errors.headers as Record<string, string>,
+  texts: JSON.parse(fs.readFileSync(path.join(repo, 'nodes', 'webhook', 'locales', locale, 'findface-webhook.json'), 'utf8'))['findface-webhook'].errors
+    .headers as Record<string, string>,
 }));
 
 const accepted: Array<[unknown, Record<string, string>]> = [
@@ -43,7 +44,11 @@ const refused: Array<[unknown, HeaderProblemCode, string?]> = [
   ['{"": "b"}', 'bad-name'],
   ['{"X-ж": "b"}', 'bad-name'],
   ['{"X:A": "b"}', 'bad-name'],
-  ...TRANSPORT_HEADERS.map((name): [string, HeaderProblemCode, string] => [JSON.stringify({ [name.toUpperCase()]: 'x' }), 'transport-header', name.toUpperCase()]),
+  ...TRANSPORT_HEADERS.map((name): [string, HeaderProblemCode, string] => [
+    JSON.stringify({ [name.toUpperCase()]: 'x' }),
+    'transport-header',
+    name.toUpperCase(),
+  ]),
   ['{"Transfer-Encoding": "chunked"}', 'transport-header', 'Transfer-Encoding'],
   ...SENDER_HEADERS.map((name): [string, HeaderProblemCode, string] => [JSON.stringify({ [name]: 'x' }), 'sender-header', name]),
   ['{"X-A": "1", "x-a": "2"}', 'duplicate-name', 'x-a'],

@@ -4,9 +4,16 @@ import { filterForm, filtersFor, hookSettingsFrom, redactToken } from '../../nod
 import { FakeFindFace } from '../support/fake-findface';
 
 describe('hooks: the webhook settings sent to FindFace', () => {
-  const base = { name: 'Node-RED door', url: 'http://10.0.0.5:1880/findface/events', active: true, batch_size: '5', send_attempts: 0, filters: '{"camera_group_in": [1]}' };
+  const base = {
+    name: 'Node-RED door',
+    url: 'http://10.0.0.5:1880/findface/events',
+    active: true,
+    batch_size: '5',
+    send_attempts: 0,
+    filters: '{"camera_group_in": [1]}',
+  };
 
-  it('checks name, URL, numbers and filter, with FindFace\'s defaults', () => {
+  it("checks name, URL, numbers and filter, with FindFace's defaults", () => {
     const ok = hookSettingsFrom({ name: 'ab', url: 'https://x.example/e' });
     assert.deepEqual(ok.settings, { name: 'ab', active: true, url: 'https://x.example/e', batch_size: 1, send_attempts: 10, filters: {} });
     assert.match(String(hookSettingsFrom({ ...base, name: 'a' }).problem), /2 to 100/);
@@ -26,7 +33,7 @@ describe('hooks: the webhook settings sent to FindFace', () => {
     assert.equal(filterForm({}), 'empty');
   });
 
-  it('puts the source\'s secret in the URL as ?token= (FindFace can only be given a URL), redacted in what is shown', () => {
+  it("puts the source's secret in the URL as ?token= (FindFace can only be given a URL), redacted in what is shown", () => {
     const settings = hookSettingsFrom(base, 's3cret-value').settings!;
     assert.equal(settings.url, 'http://10.0.0.5:1880/findface/events?token=s3cret-value');
     assert.equal(redactToken(settings.url), 'http://10.0.0.5:1880/findface/events?token=***');
@@ -40,7 +47,10 @@ describe('hooks: the webhook settings sent to FindFace', () => {
       assert.equal(fake.hooks.get(created.id)?.batch_size, 5);
       const updated = await client.updateHook(created.id, { active: false });
       assert.equal(updated.active, false);
-      assert.deepEqual((await client.listHooks()).map((h) => h.id), [created.id]);
+      assert.deepEqual(
+        (await client.listHooks()).map((h) => h.id),
+        [created.id],
+      );
       assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`).slice(0, 2), [`POST /hooks/ 201`, `PATCH /hooks/${created.id}/ 200`]);
     } finally {
       client.destroy();

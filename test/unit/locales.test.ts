@@ -18,7 +18,13 @@ const STATUS_MAX = 40;
 function sourcesOf(dir: string): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() && entry.name !== 'locales' && entry.name !== 'icons' ? sourcesOf(path.join(dir, entry.name)) : entry.name.endsWith('.ts') ? [path.join(dir, entry.name)] : []));
+    .flatMap((entry) =>
+      entry.isDirectory() && entry.name !== 'locales' && entry.name !== 'icons'
+        ? sourcesOf(path.join(dir, entry.name))
+        : entry.name.endsWith('.ts')
+          ? [path.join(dir, entry.name)]
+          : [],
+    );
 }
 
 describe('message catalogs (through @node-red/util i18n)', () => {
@@ -110,11 +116,14 @@ describe('message catalogs (through @node-red/util i18n)', () => {
 
     it('finds the missing key, the extra key and the placeholder mismatch', async () => {
       const broken = await loadNodeCatalogs(path.join(dir, 'broken-node.js'), 'broken-node', 'test');
-      assert.deepEqual(catalogProblems(broken.catalogs).sort(), [
-        'ru: missing broken-node.errors.gone',
-        'ru: broken-node.extra is not in en-US',
-        'ru: broken-node.status.queued has placeholders [cnt], en-US has [count]',
-      ].sort());
+      assert.deepEqual(
+        catalogProblems(broken.catalogs).sort(),
+        [
+          'ru: missing broken-node.errors.gone',
+          'ru: broken-node.extra is not in en-US',
+          'ru: broken-node.status.queued has placeholders [cnt], en-US has [count]',
+        ].sort(),
+      );
     });
   });
 });

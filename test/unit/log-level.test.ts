@@ -8,7 +8,7 @@ describe('log level', () => {
     assert.equal(infoLogged({}), true);
   });
 
-  it('reads the console logger\'s level, info when missing or unknown', () => {
+  it("reads the console logger's level, info when missing or unknown", () => {
     assert.equal(infoLogged({ console: { level: 'info' } }), true);
     assert.equal(infoLogged({ console: { level: 'debug' } }), true);
     assert.equal(infoLogged({ console: { level: 'trace' } }), true);

@@ -19,7 +19,26 @@ describe('node-files', function () {
     });
 
     it('never yields ".", "..", a separator, NUL or an empty name, whatever the id', function () {
-      const ids = ['..', '.', '', '/', '\\', '../..', 'a/b', 'a\\b', 'a\0b', '\0', 'C:', 'con', 'ж', '😀', ' ', '.hidden', 'x'.repeat(10000), '../'.repeat(100)];
+      const ids = [
+        '..',
+        '.',
+        '',
+        '/',
+        '\\',
+        '../..',
+        'a/b',
+        'a\\b',
+        'a\0b',
+        '\0',
+        'C:',
+        'con',
+        'ж',
+        '😀',
+        ' ',
+        '.hidden',
+        'x'.repeat(10000),
+        '../'.repeat(100),
+      ];
       for (const id of ids) {
         const name = nodeFileName(id);
         assert.match(name, SAFE_NAME, JSON.stringify(id));
@@ -155,7 +174,10 @@ describe('node-files', function () {
         const q = await DurableQueue.open({ dir, deleteWithin: within });
         await q.append([{ n: 1 }]);
         await assert.rejects(q.destroy(), /refusing to delete queue directory/);
-        assert.ok(fs.readdirSync(dir).some((f) => f.endsWith('.ffq')), 'nothing deleted');
+        assert.ok(
+          fs.readdirSync(dir).some((f) => f.endsWith('.ffq')),
+          'nothing deleted',
+        );
       }
       const inside = await DurableQueue.open({ dir: queueDirFor(userDir, 'x'), deleteWithin: queuesRoot(userDir) });
       await inside.destroy();

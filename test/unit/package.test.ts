@@ -66,8 +66,8 @@ interface Check {
 function scorecard(): Check[] {
   const checks: Check[] = [];
   const check = (id: string, pass: boolean, detail: string) => checks.push({ id, pass, detail });
-  const repositoryUrl = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url ?? '';
-  const bugsUrl = typeof pkg.bugs === 'string' ? pkg.bugs : pkg.bugs?.url ?? '';
+  const repositoryUrl = typeof pkg.repository === 'string' ? pkg.repository : (pkg.repository?.url ?? '');
+  const bugsUrl = typeof pkg.bugs === 'string' ? pkg.bugs : (pkg.bugs?.url ?? '');
 
   // P01 License: MUST have a license (checkpackage.js: the `license` field). And the full text beside it.
   const license = fs.existsSync(path.join(repoRoot, 'LICENSE')) ? fs.readFileSync(path.join(repoRoot, 'LICENSE'), 'utf8') : '';
@@ -79,8 +79,15 @@ function scorecard(): Check[] {
   check('P01', pkg.license === 'Apache-2.0' && fullApache, `license ${pkg.license}, LICENSE holds the full Apache-2.0 text: ${fullApache}`);
 
   // P02 the repository's package.json has this name: needs a clone. Offline: the URL names this package (node-red-dev-cli PR #23's rule).
-  const repoName = repositoryUrl.replace(/\.git$/, '').split('/').pop();
-  check('P02', repoName === pkg.name && /^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/.test(repositoryUrl), `repository ${repositoryUrl} (offline: its name only)`);
+  const repoName = repositoryUrl
+    .replace(/\.git$/, '')
+    .split('/')
+    .pop();
+  check(
+    'P02',
+    repoName === pkg.name && /^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/.test(repositoryUrl),
+    `repository ${repositoryUrl} (offline: its name only)`,
+  );
 
   // P03 repository or bugs url/email; bugs url ends in /issues (PR #23).
   check('P03', Boolean(repositoryUrl) && /\/issues$/.test(bugsUrl), `repository ${repositoryUrl}, bugs ${bugsUrl}`);
@@ -95,23 +102,44 @@ function scorecard(): Check[] {
 
   // P06 node-red.version declared and satisfied by a current (latest) Node-RED: offline, the newest the matrix runs.
   const newestNodeRed = semver.rsort([...matrixNodeRed])[0];
-  check('P06', Boolean(pkg['node-red'].version) && semver.satisfies(newestNodeRed, pkg['node-red'].version ?? ''), `${pkg['node-red'].version} ∋ ${newestNodeRed}`);
+  check(
+    'P06',
+    Boolean(pkg['node-red'].version) && semver.satisfies(newestNodeRed, pkg['node-red'].version ?? ''),
+    `${pkg['node-red'].version} ∋ ${newestNodeRed}`,
+  );
 
   // P07 engines.node declared and satisfied by the minimum Node.js of the latest Node-RED (semver.minVersion of its engines.node).
-  const latestEngines = (JSON.parse(fs.readFileSync(path.join(repoRoot, '.cache', `node-red-${newestNodeRed}`, 'node_modules', 'node-red', 'package.json'), 'utf8')) as PackageJson).engines?.node ?? '';
+  const latestEngines =
+    (JSON.parse(fs.readFileSync(path.join(repoRoot, '.cache', `node-red-${newestNodeRed}`, 'node_modules', 'node-red', 'package.json'), 'utf8')) as PackageJson)
+      .engines?.node ?? '';
   const minimumNode = semver.minVersion(latestEngines)?.version ?? '';
-  check('P07', Boolean(pkg.engines?.node) && semver.satisfies(minimumNode, pkg.engines?.node ?? ''), `Node-RED ${newestNodeRed} needs ${latestEngines} (minimum ${minimumNode}); engines.node ${pkg.engines?.node}`);
+  check(
+    'P07',
+    Boolean(pkg.engines?.node) && semver.satisfies(minimumNode, pkg.engines?.node ?? ''),
+    `Node-RED ${newestNodeRed} needs ${latestEngines} (minimum ${minimumNode}); engines.node ${pkg.engines?.node}`,
+  );
 
   // P08 similar names in other scopes: needs the Flow Library catalogue (not offline).
 
   // N01 node names unique in the Flow Library: needs the catalogue. Offline: every type carries the package's findface- prefix.
   const defs = nodeDefinitions();
-  check('N01', defs.size === Object.keys(pkg['node-red'].nodes).length && [...defs.keys()].every((type) => type.startsWith('findface-')), [...defs.keys()].join(', '));
+  check(
+    'N01',
+    defs.size === Object.keys(pkg['node-red'].nodes).length && [...defs.keys()].every((type) => type.startsWith('findface-')),
+    [...defs.keys()].join(', '),
+  );
 
   // N02 an example uses each node that is not a config node.
   const examplesDir = path.join(repoRoot, 'examples');
-  const used = new Set(fs.readdirSync(examplesDir).flatMap((file) => (JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as Array<{ type: string }>).map((n) => n.type)));
-  const missing = [...defs].filter(([, def]) => def.category !== 'config').map(([type]) => type).filter((type) => !used.has(type));
+  const used = new Set(
+    fs
+      .readdirSync(examplesDir)
+      .flatMap((file) => (JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as Array<{ type: string }>).map((n) => n.type)),
+  );
+  const missing = [...defs]
+    .filter(([, def]) => def.category !== 'config')
+    .map(([type]) => type)
+    .filter((type) => !used.has(type));
   check('N02', missing.length === 0, missing.length ? `no example uses ${missing.join(', ')}` : 'every node is in an example');
 
   // D01 six dependencies or fewer.
@@ -119,12 +147,18 @@ function scorecard(): Check[] {
   check('D01', dependencies.length <= 6, `${dependencies.length}: ${dependencies.join(', ')}`);
 
   // D02 no known-bad package (badpackages.json: agent-base <6.0.0) in the production tree.
-  const bad = Object.entries(lock.packages).filter(([where, entry]) => !entry.dev && /(^|\/)node_modules\/agent-base$/.test(where) && semver.satisfies(entry.version ?? '0.0.0', '<6.0.0'));
+  const bad = Object.entries(lock.packages).filter(
+    ([where, entry]) => !entry.dev && /(^|\/)node_modules\/agent-base$/.test(where) && semver.satisfies(entry.version ?? '0.0.0', '<6.0.0'),
+  );
   check('D02', bad.length === 0, bad.map(([where, entry]) => `${where}@${entry.version}`).join(', ') || 'none');
 
   // D03 out-of-date dependencies: needs the registry. Offline: each locked production dependency satisfies its range.
   const stale = dependencies.filter((name) => !semver.satisfies(lockedVersion(name), pkg.dependencies![name]));
-  check('D03', stale.length === 0, stale.length ? `locked outside the range: ${stale.join(', ')}` : dependencies.map((name) => `${name}@${lockedVersion(name)}`).join(', '));
+  check(
+    'D03',
+    stale.length === 0,
+    stale.length ? `locked outside the range: ${stale.join(', ')}` : dependencies.map((name) => `${name}@${lockedVersion(name)}`).join(', '),
+  );
   return checks;
 }
 
@@ -147,10 +181,14 @@ describe('package.json', () => {
       assert.deepEqual([...first.suites].sort(), ['e2e', 'editor', 'nodes']);
     });
 
-    it('each row\'s Node.js satisfies the row\'s Node-RED\'s own engines.node (as installed under .cache/ or node_modules)', function () {
+    it("each row's Node.js satisfies the row's Node-RED's own engines.node (as installed under .cache/ or node_modules)", function () {
       for (const [index, row] of MATRIX.entries()) {
-        const dir = row.nodeRed === 'devDependency' ? path.join(repoRoot, 'node_modules', 'node-red') : path.join(repoRoot, '.cache', `node-red-${row.nodeRed}`, 'node_modules', 'node-red');
-        if (!fs.existsSync(path.join(dir, 'package.json'))) assert.fail(`${dir} is missing: node test/tools/node-red-matrix.js --install (npm test's pretest) installs it`);
+        const dir =
+          row.nodeRed === 'devDependency'
+            ? path.join(repoRoot, 'node_modules', 'node-red')
+            : path.join(repoRoot, '.cache', `node-red-${row.nodeRed}`, 'node_modules', 'node-red');
+        if (!fs.existsSync(path.join(dir, 'package.json')))
+          assert.fail(`${dir} is missing: node test/tools/node-red-matrix.js --install (npm test's pretest) installs it`);
         const engines = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageJson).engines?.node ?? '*';
         assert.ok(semver.satisfies(matrixNode[index], engines), `Node-RED ${matrixNodeRed[index]} needs Node.js ${engines}, the row runs ${matrixNode[index]}`);
       }
@@ -158,11 +196,14 @@ describe('package.json', () => {
   });
 
   it('has the fields the Flow Library and npm show: repository, bugs, homepage, author, license, keywords', () => {
-    assert.match(typeof pkg.repository === 'object' ? pkg.repository.url ?? '' : '', /^git\+https:\/\//);
+    assert.match(typeof pkg.repository === 'object' ? (pkg.repository.url ?? '') : '', /^git\+https:\/\//);
     assert.ok(pkg.homepage && pkg.bugs && pkg.author && pkg.license);
-    const author = typeof pkg.author === 'string' ? pkg.author : pkg.author?.name ?? '';
+    const author = typeof pkg.author === 'string' ? pkg.author : (pkg.author?.name ?? '');
     assert.notEqual(author.toLowerCase(), pkg.name.toLowerCase(), 'the package name is not an author');
-    assert.ok(pkg.keywords && pkg.keywords.length >= 3 && pkg.keywords.every((k) => k === k.toLowerCase() && !/\s/.test(k)), `keywords ${JSON.stringify(pkg.keywords)}`);
+    assert.ok(
+      pkg.keywords && pkg.keywords.length >= 3 && pkg.keywords.every((k) => k === k.toLowerCase() && !/\s/.test(k)),
+      `keywords ${JSON.stringify(pkg.keywords)}`,
+    );
   });
 
   it('has a changelog with an Unreleased section and the released version', () => {
@@ -171,7 +212,7 @@ describe('package.json', () => {
     assert.match(changelog, new RegExp(`^## \\[${pkg.version.replace(/\./g, '\\.')}\\] - \\d{4}-\\d{2}-\\d{2}$`, 'm'));
   });
 
-  it('passes the offline Node-RED scorecard checks but P04 (unscoped name, fixed by the contract) and P07 (Node-RED 5\'s minimum Node.js 22.9 is untested)', () => {
+  it("passes the offline Node-RED scorecard checks but P04 (unscoped name, fixed by the contract) and P07 (Node-RED 5's minimum Node.js 22.9 is untested)", () => {
     const checks = scorecard();
     console.log(checks.map((c) => `      ${c.pass ? 'pass' : 'FAIL'}  ${c.id.padEnd(20)} ${c.detail}`).join('\n'));
     assert.deepEqual(

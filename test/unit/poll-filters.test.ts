@@ -1,7 +1,14 @@
 import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
-import { compilePollSelection, parsePollFilters, PollFilterProblem, POLL_PARAMETERS, pollFilterProblemText, SERVER_ONLY_PARAMS } from '../../nodes/lib/findface/poll-filters';
+import {
+  compilePollSelection,
+  parsePollFilters,
+  PollFilterProblem,
+  POLL_PARAMETERS,
+  pollFilterProblemText,
+  SERVER_ONLY_PARAMS,
+} from '../../nodes/lib/findface/poll-filters';
 import { RESERVED_PARAMS } from '../../nodes/lib/findface/poller';
 import type { FaceEvent } from '../../nodes/lib/event/event';
 import { makeEvent } from '../support/fake-findface';
@@ -24,8 +31,12 @@ const publishedFile = path.join(__dirname, '..', 'fixtures', 'multi-events-faces
 
 describe('poll filters: the published parameters of GET /events/faces/', () => {
   it('are exactly the OpenAPI query parameters, less the ones the poller sets, with their enums', () => {
-    const published = (JSON.parse(fs.readFileSync(publishedFile, 'utf8')) as { parameters: Record<string, { type: string; items?: { enum?: string[] }; enum?: string[] }> }).parameters;
-    const expected = Object.keys(published).filter((name) => !RESERVED_PARAMS.includes(name)).sort();
+    const published = (
+      JSON.parse(fs.readFileSync(publishedFile, 'utf8')) as { parameters: Record<string, { type: string; items?: { enum?: string[] }; enum?: string[] }> }
+    ).parameters;
+    const expected = Object.keys(published)
+      .filter((name) => !RESERVED_PARAMS.includes(name))
+      .sort();
     assert.deepEqual(Object.keys(POLL_PARAMETERS).sort(), expected);
     for (const [name, kind] of Object.entries(POLL_PARAMETERS)) {
       const schema = published[name];
@@ -43,7 +54,7 @@ describe('poll filters: the published parameters of GET /events/faces/', () => {
     assert.match(pollFilterProblemText(p), /"matched" is not a parameter/);
   });
 
-  it('refuses the webhook filter names, the poller\'s own parameters, bad types, empty lists and keys given twice', () => {
+  it("refuses the webhook filter names, the poller's own parameters, bad types, empty lists and keys given twice", () => {
     assert.equal(problem('{"camera_in": [1]}').code, 'unknown-param');
     assert.equal(problem('{"id_gte": 5}').code, 'poller-param');
     assert.equal(problem('{"ordering": "-id"}').code, 'poller-param');
@@ -91,7 +102,7 @@ describe('poll filters: the local re-check', () => {
     }
   });
 
-  it('checks cameras, camera groups (the event\'s, else the server\'s camera list), cards and watch lists', () => {
+  it("checks cameras, camera groups (the event's, else the server's camera list), cards and watch lists", () => {
     assert.ok(passes('{"cameras": [1, 3]}', matched));
     assert.ok(!passes('{"cameras": [2]}', matched));
     assert.ok(passes('{"camera_groups": [2]}', { id: '1', camera: 3, camera_group: 2 }));

@@ -37,7 +37,12 @@ interface Harness {
   run(ms?: number): Promise<void>;
 }
 
-function harness(options: Partial<PollerOptions> = {}, source = new FakeEventSource(), store: CursorStore = new MemoryCursorStore(), fake = FakeTimers.createClock(0)): Harness {
+function harness(
+  options: Partial<PollerOptions> = {},
+  source = new FakeEventSource(),
+  store: CursorStore = new MemoryCursorStore(),
+  fake = FakeTimers.createClock(0),
+): Harness {
   const clock: Clock = {
     now: () => fake.now,
     monotonic: () => fake.now,
@@ -94,8 +99,14 @@ describe('poller: helpers', () => {
   });
 
   it('words its states', () => {
-    assert.match(statusText({ state: 'backoff', lastId: null, emitted: 0, excluded: 0, failures: 2, waitMs: 729, error: { kind: 'network', message: 'down' } }), /retrying in 0\.7 s .*down/);
-    assert.match(statusText({ state: 'halted', lastId: null, emitted: 0, excluded: 0, failures: 1, waitMs: 300000, error: { kind: 'auth', status: 401, message: 'x' } }), /auth error 401.*300 s/);
+    assert.match(
+      statusText({ state: 'backoff', lastId: null, emitted: 0, excluded: 0, failures: 2, waitMs: 729, error: { kind: 'network', message: 'down' } }),
+      /retrying in 0\.7 s .*down/,
+    );
+    assert.match(
+      statusText({ state: 'halted', lastId: null, emitted: 0, excluded: 0, failures: 1, waitMs: 300000, error: { kind: 'auth', status: 401, message: 'x' } }),
+      /auth error 401.*300 s/,
+    );
   });
 });
 
@@ -224,7 +235,10 @@ describe('poller: reading events', () => {
     h.poller.start();
     await h.run();
     assert.equal(h.emitted.length, 3);
-    assert.ok(h.warnings.some((w) => /skipped event \d+: it "camera" must be/.test(w)), h.warnings.join('\n'));
+    assert.ok(
+      h.warnings.some((w) => /skipped event \d+: it "camera" must be/.test(w)),
+      h.warnings.join('\n'),
+    );
     await h.run(1000);
     assert.equal(h.warnings.length, 1, 'warned once, not at every poll');
     await h.poller.stop();
@@ -336,10 +350,14 @@ describe('poller: FileCursorStore', () => {
     const h = harness({}, source, store);
     h.poller.start();
     // The store reads a real file: wait in real time, not a fixed number of loop turns.
-    await waitFor(async () => {
-      await h.run();
-      return h.warnings.some((w) => /cannot read the saved position/.test(w));
-    }, 5000, 'the warning');
+    await waitFor(
+      async () => {
+        await h.run();
+        return h.warnings.some((w) => /cannot read the saved position/.test(w));
+      },
+      5000,
+      'the warning',
+    );
     await h.poller.stop();
     assert.equal((await store.load())?.lastId, source.events[1].id);
   });

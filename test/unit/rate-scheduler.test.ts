@@ -69,7 +69,10 @@ describe('rate scheduler', () => {
     time.stepWallClock(3600000);
     time.tick(100);
     assert.equal(total() - before, 1);
-    assert.ok(counts.every((count) => count === 1), JSON.stringify(counts));
+    assert.ok(
+      counts.every((count) => count === 1),
+      JSON.stringify(counts),
+    );
   });
 
   it('skips what a stalled event loop missed beyond maxCatchUp instead of bursting it', () => {

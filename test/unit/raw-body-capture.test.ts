@@ -42,7 +42,11 @@ describe('raw-body capture', () => {
         seen.push({ method: req.method, raw });
         res.status(299).json({ ok: true });
       };
-      if (captured.findfaceBodyUnread) readBody(req, 1000).then((body) => answer(body.toString()), () => res.sendStatus(413));
+      if (captured.findfaceBodyUnread)
+        readBody(req, 1000).then(
+          (body) => answer(body.toString()),
+          () => res.sendStatus(413),
+        );
       else answer(null);
     });
     stop = captureRawBody(httpNode as never, '//hooks/in');
@@ -71,7 +75,10 @@ describe('raw-body capture', () => {
       const response = await send('POST', path, '[{"id": ');
       assert.equal(response.status, 299, path);
     }
-    assert.deepEqual(seen.map((entry) => entry.raw), ['[{"id": ', '[{"id": ', '[{"id": ']);
+    assert.deepEqual(
+      seen.map((entry) => entry.raw),
+      ['[{"id": ', '[{"id": ', '[{"id": '],
+    );
   });
 
   it('claims the body of other methods too, so the route answers them (e.g. with 405)', async () => {
@@ -79,7 +86,10 @@ describe('raw-body capture', () => {
       const response = await send(method, '/hooks/in', '{broken');
       assert.equal(response.status, 299, method);
     }
-    assert.deepEqual(seen, ['PUT', 'PATCH', 'DELETE'].map((method) => ({ method, raw: '{broken' })));
+    assert.deepEqual(
+      seen,
+      ['PUT', 'PATCH', 'DELETE'].map((method) => ({ method, raw: '{broken' })),
+    );
   });
 
   it('leaves GET and other paths alone', async () => {
@@ -93,7 +103,13 @@ describe('raw-body capture', () => {
     const { port } = server.address() as net.AddressInfo;
     const started = performance.now();
     const status = await new Promise<number>((resolve, reject) => {
-      const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/hooks/in', headers: { 'Content-Type': 'application/json', 'Content-Length': '100000', 'X-Auth': 'no' } });
+      const request = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/hooks/in',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': '100000', 'X-Auth': 'no' },
+      });
       request.on('response', (response) => {
         resolve(response.statusCode ?? 0);
         response.resume();

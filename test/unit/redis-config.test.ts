@@ -32,7 +32,8 @@ describe('findface-redis settings', () => {
     assert.equal(parseRedisSettings({}).ok, false);
     const prefix = parseRedisSettings({ url: 'redis://h', prefix: 'a b' });
     assert.deepEqual(prefix, { ok: false, problem: { code: 'bad-prefix', value: 'a b' } });
-    for (const leaseS of ['0.5', '301', 'x', -1]) assert.equal(parseRedisSettings({ url: 'redis://h', leaseS }).ok ? 'ok' : 'refused', 'refused', String(leaseS));
+    for (const leaseS of ['0.5', '301', 'x', -1])
+      assert.equal(parseRedisSettings({ url: 'redis://h', leaseS }).ok ? 'ok' : 'refused', 'refused', String(leaseS));
   });
 });
 

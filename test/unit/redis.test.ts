@@ -63,7 +63,10 @@ describeWithRedis('shared backend on a real Redis', function () {
       const redis = client();
       let value: string | undefined;
       const queue = new RedisQueue({ redis, prefix, maxEvents: 0, leaseValue: () => value });
-      await queue.append([{ id: '1', camera: 1 }, { id: '2', camera: 1 }]);
+      await queue.append([
+        { id: '1', camera: 1 },
+        { id: '2', camera: 1 },
+      ]);
       const a = new Lease({ redis: client(), key: queue.keys.lease, owner: 'a', ttlMs: 300 });
       a.start();
       await waitFor(() => a.value !== undefined, 5000);
@@ -89,7 +92,10 @@ describeWithRedis('shared backend on a real Redis', function () {
       const redis = client();
       const queue = new RedisQueue({ redis, prefix, maxEvents: 3, leaseValue: () => 'holder:1' });
       await redis.set(queue.keys.lease, 'holder:1');
-      await queue.append([{ id: 'a', camera: 1 }, { id: 'b', camera: 1 }]);
+      await queue.append([
+        { id: 'a', camera: 1 },
+        { id: 'b', camera: 1 },
+      ]);
       await assert.rejects(queue.append([{ id: 'c' }, { id: 'd' }]), QueueFullError);
       assert.equal(queue.length, 2, 'none of the refused call was queued');
       await queue.append([{ id: 'c', camera: 2 }]);
@@ -112,7 +118,13 @@ describeWithRedis('shared backend on a real Redis', function () {
     it('refuses, all or nothing, an append over its byte limit', async () => {
       const queue = new RedisQueue({ redis: client(), prefix: newPrefix(), maxEvents: 0, maxBytes: 50, leaseValue: () => undefined });
       await queue.append([{ id: 'a', camera: 1 }]);
-      await assert.rejects(queue.append([{ id: 'b', camera: 1 }, { id: 'c', camera: 1 }]), QueueFullError);
+      await assert.rejects(
+        queue.append([
+          { id: 'b', camera: 1 },
+          { id: 'c', camera: 1 },
+        ]),
+        QueueFullError,
+      );
       assert.equal(queue.length, 1);
       assert.equal(server.cli('XLEN', queue.keys.events), '1');
       await queue.append([{ id: 'b', camera: 1 }]);
@@ -126,13 +138,25 @@ describeWithRedis('shared backend on a real Redis', function () {
       await redis.set(queue.keys.lease, 'me:1');
       await queue.append([{ id: 1 }, { id: 2 }, { id: 3 }]);
       await queue.peek(2);
-      const last = server.cli('XRANGE', queue.keys.events, '-', '+', 'COUNT', '2').split('\n').filter((line) => /^\d+-\d+$/.test(line))[1];
+      const last = server
+        .cli('XRANGE', queue.keys.events, '-', '+', 'COUNT', '2')
+        .split('\n')
+        .filter((line) => /^\d+-\d+$/.test(line))[1];
       // Redis applied the acknowledgement but its answer was lost: the sender sends the same script again.
-      server.cli('EVAL', "local e = redis.call('XRANGE', KEYS[1], '-', ARGV[1]) for _, x in ipairs(e) do redis.call('XDEL', KEYS[1], x[1]) end return #e", '1', queue.keys.events, last);
+      server.cli(
+        'EVAL',
+        "local e = redis.call('XRANGE', KEYS[1], '-', ARGV[1]) for _, x in ipairs(e) do redis.call('XDEL', KEYS[1], x[1]) end return #e",
+        '1',
+        queue.keys.events,
+        last,
+      );
       await queue.append([{ id: 4 }]);
       await queue.ack(2);
       assert.equal(server.cli('XLEN', queue.keys.events), '2');
-      assert.deepEqual((await queue.peek(5)).map((record) => JSON.parse(String(record)).id), [3, 4]);
+      assert.deepEqual(
+        (await queue.peek(5)).map((record) => JSON.parse(String(record)).id),
+        [3, 4],
+      );
     });
 
     it('keeps what was queued across a Redis restart (append-only file)', async () => {
@@ -144,7 +168,10 @@ describeWithRedis('shared backend on a real Redis', function () {
       const after = new RedisQueue({ redis: client(), prefix, maxEvents: 0, leaseValue: () => undefined });
       await after.refresh();
       assert.equal(after.length, 50);
-      assert.deepEqual((await after.peek(50)).map((record) => JSON.parse(String(record)).id), Array.from({ length: 50 }, (_, i) => i));
+      assert.deepEqual(
+        (await after.peek(50)).map((record) => JSON.parse(String(record)).id),
+        Array.from({ length: 50 }, (_, i) => i),
+      );
     });
   });
 
@@ -195,7 +222,11 @@ describeWithRedis('shared backend on a real Redis', function () {
       await b.lease.stop();
       const flat = received.flat();
       const unique = [...new Set(flat)];
-      assert.deepEqual([...unique].sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i), 'every event arrived');
+      assert.deepEqual(
+        [...unique].sort((x, y) => x - y),
+        Array.from({ length: 100 }, (_, i) => i),
+        'every event arrived',
+      );
       assert.ok(flat.length - unique.length <= 10, `${flat.length - unique.length} repeats: at most the batch in flight`);
       const order = flat.filter((id, i) => flat.indexOf(id) === i);
       assert.deepEqual(order, unique, 'first deliveries in queue order');
@@ -219,7 +250,11 @@ describeWithRedis('shared backend on a real Redis', function () {
           void subscriber.subscribe(channel);
         }
         listeners.get(channel)!.push(listener);
-        return () => listeners.set(channel, listeners.get(channel)!.filter((l) => l !== listener));
+        return () =>
+          listeners.set(
+            channel,
+            listeners.get(channel)!.filter((l) => l !== listener),
+          );
       };
       const holders: string[] = [];
       const instance = (owner: string) =>
@@ -257,7 +292,10 @@ describeWithRedis('shared backend on a real Redis', function () {
       await b.stop(1000);
       await a.stop(0);
       const unique = [...new Set(received.flat())];
-      assert.deepEqual(unique.sort((x, y) => x - y), Array.from({ length: 80 }, (_, i) => i));
+      assert.deepEqual(
+        unique.sort((x, y) => x - y),
+        Array.from({ length: 80 }, (_, i) => i),
+      );
       assert.ok(takeoverMs <= 500 + 500 / 3 + 300, `taken over after ${takeoverMs} ms`);
       assert.ok(holders.includes('b:holds'));
       console.log(`      (take-over after ${takeoverMs} ms with a 500 ms lease)`);

@@ -3,15 +3,7 @@ import FakeTimers from '@sinonjs/fake-timers';
 import fc from 'fast-check';
 import { MemoryQueue } from '../support/memory-queue';
 import { Clock } from '../../nodes/lib/common/clock';
-import {
-  classifyStatus,
-  DeliveredReport,
-  formatIds,
-  GivenUpReport,
-  Sender,
-  SenderOptions,
-  TransportResponse,
-} from '../../nodes/lib/delivery/sender';
+import { classifyStatus, DeliveredReport, formatIds, GivenUpReport, Sender, SenderOptions, TransportResponse } from '../../nodes/lib/delivery/sender';
 import { seedEvent } from '../fixtures/events';
 import { eventIdOf, eventIdOfJson, jsonArray } from '../../nodes/lib/delivery/json-records';
 
@@ -25,8 +17,7 @@ interface Request {
 
 type Responder = (request: Request) => void;
 
-const refused = () =>
-  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8888'), { code: 'ECONNREFUSED', errno: -111 });
+const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8888'), { code: 'ECONNREFUSED', errno: -111 });
 
 function ev(id: string | number, extra: Record<string, unknown> = {}) {
   return { id, camera: 1, ...extra };
@@ -116,7 +107,7 @@ describe('webhook sender', () => {
       assert.equal(eventIdOf(null), null);
     });
 
-    it('reads the id from an event\'s JSON text as eventIdOf reads it from the parsed event', () => {
+    it("reads the id from an event's JSON text as eventIdOf reads it from the parsed event", () => {
       const same = (json: string) => assert.deepEqual(eventIdOfJson(Buffer.from(json)), eventIdOf(JSON.parse(json)), json);
       for (const json of [
         JSON.stringify(seedEvent),
@@ -145,13 +136,11 @@ describe('webhook sender', () => {
         same(json);
       }
       // Any JSON value, and objects with an id of any kind among other keys, compact or indented.
-      const withId = fc
-        .tuple(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue(), fc.nat())
-        .map(([rest, id, at]) => {
-          const entries = Object.entries(rest);
-          entries.splice(at % (entries.length + 1), 0, ['id', id]);
-          return Object.fromEntries(entries) as unknown;
-        });
+      const withId = fc.tuple(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue(), fc.nat()).map(([rest, id, at]) => {
+        const entries = Object.entries(rest);
+        entries.splice(at % (entries.length + 1), 0, ['id', id]);
+        return Object.fromEntries(entries) as unknown;
+      });
       fc.assert(
         fc.property(fc.oneof(fc.jsonValue(), withId), fc.boolean(), (value, indent) => {
           same(JSON.stringify(value, null, indent ? 2 : undefined) ?? 'null');
@@ -170,7 +159,15 @@ describe('webhook sender', () => {
     it('refuses options no parse function would give it, instead of clamping them', () => {
       const queue = new MemoryQueue();
       const transport = async () => ({ status: 200 });
-      for (const bad of [{ batchSize: 0 }, { batchSize: 1.5 }, { maxAttempts: -1 }, { lingerMs: -1 }, { timeoutMs: NaN }, { backoff: { base: 1, factor: 0.5, max: 1 } }, { successCodes: [] }]) {
+      for (const bad of [
+        { batchSize: 0 },
+        { batchSize: 1.5 },
+        { maxAttempts: -1 },
+        { lingerMs: -1 },
+        { timeoutMs: NaN },
+        { backoff: { base: 1, factor: 0.5, max: 1 } },
+        { successCodes: [] },
+      ]) {
         assert.throws(() => new Sender({ queue, transport, title: 't', ...bad }), RangeError, JSON.stringify(bad));
       }
     });
@@ -401,9 +398,7 @@ describe('webhook sender', () => {
 
     it('retries forever with maxAttempts 0, the wait capped at backoffMax', async () => {
       let failures = 12;
-      const h = harness({ maxAttempts: 0, backoff: { base: 0.1, factor: 2.7, max: 100 } }, (r) =>
-        failures-- > 0 ? r.reject(refused()) : ok(r),
-      );
+      const h = harness({ maxAttempts: 0, backoff: { base: 0.1, factor: 2.7, max: 100 } }, (r) => (failures-- > 0 ? r.reject(refused()) : ok(r)));
       h.sender.start();
       await h.sender.enqueue([ev(1)]);
       await h.tick(3600e3);
@@ -456,7 +451,10 @@ describe('webhook sender', () => {
         assert.equal(h.givenUp[0].attempts, 1);
         assert.equal(h.givenUp[0].error.statusCode, code);
         assert.deepEqual(h.givenUp[0].payloads, [ev('poison')]);
-        assert.deepEqual(h.delivered.map((d) => d.ids), [['next']]);
+        assert.deepEqual(
+          h.delivered.map((d) => d.ids),
+          [['next']],
+        );
         assert.equal(h.queue.length, 0);
         await h.sender.stop();
       });
@@ -492,9 +490,7 @@ describe('webhook sender', () => {
 
     it('waits until the HTTP date a 503 gives', async () => {
       let n = 0;
-      const h = harness({}, (r) =>
-        n++ === 0 ? status(503, { 'retry-after': new Date(r.at + 30000).toUTCString() })(r) : ok(r),
-      );
+      const h = harness({}, (r) => (n++ === 0 ? status(503, { 'retry-after': new Date(r.at + 30000).toUTCString() })(r) : ok(r)));
       h.sender.start();
       await h.sender.enqueue([ev(1)]);
       await h.flush();
@@ -505,11 +501,7 @@ describe('webhook sender', () => {
     });
 
     it('clamps Retry-After to backoffMax and ignores it on other statuses or when unreadable', async () => {
-      const answers: Responder[] = [
-        status(429, { 'retry-after': '86400' }),
-        status(500, { 'retry-after': '60' }),
-        status(503, { 'retry-after': 'later' }),
-      ];
+      const answers: Responder[] = [status(429, { 'retry-after': '86400' }), status(500, { 'retry-after': '60' }), status(503, { 'retry-after': 'later' })];
       const h = harness({ backoff: { base: 0.1, factor: 2.7, max: 10 }, maxAttempts: 0 }, (r) => (answers.shift() ?? ok)(r));
       h.sender.start();
       await h.sender.enqueue([ev(1)]);
@@ -645,10 +637,20 @@ describe('webhook sender', () => {
             // Every event is delivered or (400) given up exactly once; requests go out in queue order.
             const delivered = h.delivered.flatMap((d) => d.ids);
             const givenUp = h.givenUp.flatMap((g) => g.ids);
-            assert.deepEqual([...delivered, ...givenUp].sort((a, b) => Number(a) - Number(b)), Array.from({ length: id }, (_, i) => i));
+            assert.deepEqual(
+              [...delivered, ...givenUp].sort((a, b) => Number(a) - Number(b)),
+              Array.from({ length: id }, (_, i) => i),
+            );
             const firstIds = h.requests.map((r) => eventIdOf(r.body[0]) as number);
-            assert.ok(firstIds.every((first, i) => i === 0 || first >= firstIds[i - 1]), `requests out of order: ${firstIds}`);
-            assert.deepEqual(h.givenUp.flatMap((g) => g.payloads), givenUp.map((i) => ev(i as number)), 'given-up payloads are the events');
+            assert.ok(
+              firstIds.every((first, i) => i === 0 || first >= firstIds[i - 1]),
+              `requests out of order: ${firstIds}`,
+            );
+            assert.deepEqual(
+              h.givenUp.flatMap((g) => g.payloads),
+              givenUp.map((i) => ev(i as number)),
+              'given-up payloads are the events',
+            );
             assert.ok(h.requests.every((r) => r.body.length >= 1 && r.body.length <= batchSize));
             assert.equal(h.queue.length, 0);
             await h.sender.stop();
@@ -677,11 +679,22 @@ describe('webhook sender with maxInFlight > 1', () => {
     await h.sender.enqueue(Array.from({ length: 20 }, (_, i) => ev(i)));
     await h.flush();
     assert.equal(h.requests.length, 4);
-    assert.deepEqual(h.requests.map((r) => r.body.map((e) => (e as { id: number }).id)), [[0, 1], [2, 3], [4, 5], [6, 7]]);
+    assert.deepEqual(
+      h.requests.map((r) => r.body.map((e) => (e as { id: number }).id)),
+      [
+        [0, 1],
+        [2, 3],
+        [4, 5],
+        [6, 7],
+      ],
+    );
     h.requests[0].resolve({ status: 200, headers: {} });
     await h.flush();
     assert.equal(h.requests.length, 5, 'a settled head makes room for one more');
-    assert.deepEqual(h.requests[4].body.map((e) => (e as { id: number }).id), [8, 9]);
+    assert.deepEqual(
+      h.requests[4].body.map((e) => (e as { id: number }).id),
+      [8, 9],
+    );
     await stopNow(h);
   });
 
@@ -748,7 +761,10 @@ describe('webhook sender with maxInFlight > 1', () => {
     const again = harness({ maxInFlight: 8, batchSize: 5, queue: h.queue }, ok);
     again.sender.start();
     await again.tick(1000);
-    assert.deepEqual(again.delivered.flatMap((d) => d.ids).sort((a, b) => Number(a) - Number(b)), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      again.delivered.flatMap((d) => d.ids).sort((a, b) => Number(a) - Number(b)),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     assert.equal(again.queue.length, 0);
     await again.sender.stop();
     assert.equal(again.fake.countTimers(), 0);
@@ -760,7 +776,9 @@ describe('webhook sender with maxInFlight > 1', () => {
         fc.integer({ min: 2, max: 8 }),
         fc.integer({ min: 1, max: 6 }),
         fc.array(fc.record({ count: fc.integer({ min: 1, max: 12 }), gap: fc.integer({ min: 0, max: 300 }) }), { maxLength: 12 }),
-        fc.array(fc.record({ outcome: fc.constantFrom('ok', 'instant', 'refused', '500', '400', 'slow'), delay: fc.integer({ min: 0, max: 200 }) }), { maxLength: 60 }),
+        fc.array(fc.record({ outcome: fc.constantFrom('ok', 'instant', 'refused', '500', '400', 'slow'), delay: fc.integer({ min: 0, max: 200 }) }), {
+          maxLength: 60,
+        }),
         async (maxInFlight, batchSize, arrivals, outcomes) => {
           const script = [...outcomes];
           let maxUnacked = 0;
@@ -789,7 +807,10 @@ describe('webhook sender with maxInFlight > 1', () => {
           }
           await h.tick(3600e3);
           const all = [...h.delivered.flatMap((d) => d.ids), ...h.givenUp.flatMap((g) => g.ids)].sort((a, b) => Number(a) - Number(b));
-          assert.deepEqual(all, Array.from({ length: id }, (_, i) => i));
+          assert.deepEqual(
+            all,
+            Array.from({ length: id }, (_, i) => i),
+          );
           assert.ok(maxUnacked <= maxInFlight * batchSize, `${maxUnacked} sent and unacknowledged > ${maxInFlight} × ${batchSize}`);
           assert.ok(h.requests.every((r) => r.body.length >= 1 && r.body.length <= batchSize));
           assert.equal(h.queue.length, 0);

@@ -81,7 +81,7 @@ describe('session: against the fake FindFace', function () {
     await fake.close();
   });
 
-  it('logs in with HTTP Basic and the node\'s uuid, then sends the token it got', async () => {
+  it("logs in with HTTP Basic and the node's uuid, then sends the token it got", async () => {
     await client.listEvents({});
     const login = fake.requestsTo('/auth/login/')[0];
     assert.equal(login.headers.authorization, `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`);

@@ -7,7 +7,7 @@ function resolved(url: string, settings: HttpNodeSettings): string {
   return result.value;
 }
 
-describe('target-url: a webhook url that is a path means this Node-RED\'s httpNode', () => {
+describe("target-url: a webhook url that is a path means this Node-RED's httpNode", () => {
   it('resolves a path against http, the port and the root of the runtime settings', () => {
     assert.equal(resolved('/door-relay/open', { uiHost: '127.0.0.1', uiPort: 1881, httpNodeRoot: '/' }), 'http://127.0.0.1:1881/door-relay/open');
     assert.equal(resolved('/door-relay/open', { uiHost: '127.0.0.1', uiPort: 1881, httpNodeRoot: '/api/' }), 'http://127.0.0.1:1881/api/door-relay/open');
@@ -42,7 +42,7 @@ describe('target-url: a webhook url that is a path means this Node-RED\'s httpNo
     assert.equal(resolved('/events', { uiPort: 1881, httpNodeRoot: '/red/nodes/' }), 'http://127.0.0.1:1881/red/nodes/events');
   });
 
-  it('keeps the path\'s own trailing slash and query', () => {
+  it("keeps the path's own trailing slash and query", () => {
     assert.equal(resolved('/door/open/', { uiPort: 1880, httpNodeRoot: '/api/' }), 'http://127.0.0.1:1880/api/door/open/');
     assert.equal(resolved('/door?id=3', { uiPort: 1880 }), 'http://127.0.0.1:1880/door?id=3');
     assert.equal(resolved('  /door  ', { uiPort: 1880 }), 'http://127.0.0.1:1880/door');

@@ -48,7 +48,7 @@ describe('walk-up simulator', function () {
     assert.deepEqual(a, b);
   });
 
-  it('as a source at a rate, sends each person\'s frames in order, people overlapping, every frame dated now', function () {
+  it("as a source at a rate, sends each person's frames in order, people overlapping, every frame dated now", function () {
     const simulator = createWalkUpSimulator({ seed: 5, shape: 'multi', now: () => new Date(START) }, () => 20);
     const seen = new Map<string, string[]>();
     for (let index = 0; index < 400; index++) {

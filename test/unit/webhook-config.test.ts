@@ -36,7 +36,15 @@ describe('webhook config', () => {
   });
 
   it('takes numbers and booleans as the editor stores them', () => {
-    const parsed = parseWebhookConfig({ ...base, batchSize: '50', lingerMs: 20, active: 'true', logEvents: 'false', queueMaxMb: '0', successCodes: '200, 202' });
+    const parsed = parseWebhookConfig({
+      ...base,
+      batchSize: '50',
+      lingerMs: 20,
+      active: 'true',
+      logEvents: 'false',
+      queueMaxMb: '0',
+      successCodes: '200, 202',
+    });
     assert.ok(parsed.ok);
     assert.equal(parsed.value.batchSize, 50);
     assert.equal(parsed.value.lingerMs, 20);

@@ -25,7 +25,11 @@ function startServer(options: IntakeOptions) {
       resolve({
         url: `http://127.0.0.1:${port}`,
         results,
-        close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }),
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });
@@ -39,7 +43,7 @@ describe('webhook intake', () => {
   after(() => server.close());
 
   const post = (body: string | Uint8Array, headers: Record<string, string> = { ...json, Authorization: 'Bearer s3cret' }, path = '/') =>
-    fetch(server.url + path, { method: "POST", headers, body: body as BodyInit });
+    fetch(server.url + path, { method: 'POST', headers, body: body as BodyInit });
 
   it('accepts the seed body (an array of one event) and keeps it unchanged', async () => {
     const response = await post(JSON.stringify([seedEvent]));

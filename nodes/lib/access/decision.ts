@@ -37,17 +37,7 @@ import type { CompiledFilter } from '../filter/filter';
 import { parseEventDate } from './event-date';
 
 export type DenyReason =
-  | 'not-allowed'
-  | 'unknown-group'
-  | 'no-person'
-  | 'no-date'
-  | 'future'
-  | 'stale'
-  | 'before-start'
-  | 'schedule'
-  | 'replay'
-  | 'unconfirmed'
-  | 'busy';
+  'not-allowed' | 'unknown-group' | 'no-person' | 'no-date' | 'future' | 'stale' | 'before-start' | 'schedule' | 'replay' | 'unconfirmed' | 'busy';
 
 export const DENY_REASONS: readonly DenyReason[] = [
   'not-allowed',

@@ -46,11 +46,7 @@ const DELAY_SECONDS = /^\s*(\d+)\s*$/;
  * 2015 07:28:00 GMT`, measured from `nowMs`). Undefined when the header is
  * missing or unparseable, so the caller falls back to the computed backoff.
  */
-export function parseRetryAfter(
-  header: string | string[] | number | undefined | null,
-  nowMs: number,
-  maxSeconds: number,
-): number | undefined {
+export function parseRetryAfter(header: string | string[] | number | undefined | null, nowMs: number, maxSeconds: number): number | undefined {
   if (header === undefined || header === null) return undefined;
   let value: string;
   if (Array.isArray(header)) {

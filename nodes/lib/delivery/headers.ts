@@ -31,15 +31,7 @@ export const TRANSPORT_HEADERS: readonly string[] = [
 export const SENDER_HEADERS: readonly string[] = ['content-type', 'authorization', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
 
 export type HeaderProblemCode =
-  | 'not-text'
-  | 'not-json'
-  | 'not-object'
-  | 'bad-name'
-  | 'transport-header'
-  | 'sender-header'
-  | 'duplicate-name'
-  | 'not-string'
-  | 'bad-value';
+  'not-text' | 'not-json' | 'not-object' | 'bad-name' | 'transport-header' | 'sender-header' | 'duplicate-name' | 'not-string' | 'bad-value';
 
 /**
  * What is wrong with `headers`, as an i18n code (`findface-webhook.errors.headers.<code>`

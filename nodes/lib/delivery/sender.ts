@@ -147,12 +147,31 @@ export function describeError(error: SendError): string {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  201: 'Created', 202: 'Accepted', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other',
-  307: 'Temporary Redirect', 308: 'Permanent Redirect',
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  408: 'Request Timeout', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented',
-  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No Content',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 function httpError(response: TransportResponse): SendError {
@@ -171,10 +190,7 @@ function transportError(error: unknown): SendError {
   return { message, code };
 }
 
-type Outcome =
-  | { kind: 'answer'; response: TransportResponse; latencyMs: number }
-  | { kind: 'failed'; error: SendError }
-  | { kind: 'aborted' };
+type Outcome = { kind: 'answer'; response: TransportResponse; latencyMs: number } | { kind: 'failed'; error: SendError } | { kind: 'aborted' };
 
 const STOPPED = Symbol('stopped');
 
@@ -504,7 +520,9 @@ export class Sender {
           this.lastError = error;
           if (!this.gone) {
             this.gone = true;
-            this.hooks.warn?.(`Webhook ${this.title} answered ${error.message}: stopped sending; ${this.queue.length} events kept in queue until the node is redeployed`);
+            this.hooks.warn?.(
+              `Webhook ${this.title} answered ${error.message}: stopped sending; ${this.queue.length} events kept in queue until the node is redeployed`,
+            );
             this.setState('gone');
             const gone = new Error(`${error.message}: the webhook receiver is gone; sending stopped until redeploy`) as Error & { code?: string };
             gone.code = 'GONE';

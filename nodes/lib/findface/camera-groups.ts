@@ -144,10 +144,13 @@ export class CameraGroups {
         resolve(ok);
       };
       this.waiters.add(done);
-      timer = this.clock.setTimeout(() => {
-        timer = undefined;
-        done(this.loadedOnce);
-      }, Math.max(0, timeoutMs));
+      timer = this.clock.setTimeout(
+        () => {
+          timer = undefined;
+          done(this.loadedOnce);
+        },
+        Math.max(0, timeoutMs),
+      );
     });
   }
 

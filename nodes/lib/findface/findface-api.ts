@@ -443,7 +443,9 @@ export class FindFaceClient {
 
   /** Every webhook (`GET /hooks/`, all pages). */
   async listHooks(options: RequestOptions = {}): Promise<Hook[]> {
-    return this.listAll<Hook>('/hooks/', options, (item) => (isRecord(item) && idOf(item.id) !== undefined ? ({ ...item, id: idOf(item.id) } as Hook) : undefined));
+    return this.listAll<Hook>('/hooks/', options, (item) =>
+      isRecord(item) && idOf(item.id) !== undefined ? ({ ...item, id: idOf(item.id) } as Hook) : undefined,
+    );
   }
 
   /** Creates a webhook (`POST /hooks/`); answers it as FindFace stored it. */
@@ -503,21 +505,9 @@ export class FindFaceClient {
    * its expiry as FindFace gives them. (Login tokens expire; the node needs one
    * that lives as long as the poll should run.)
    */
-  async login(
-    username: string,
-    password: string,
-    options: RequestOptions & { uuid?: string } = {},
-  ): Promise<{ token: string; expires?: string }> {
+  async login(username: string, password: string, options: RequestOptions & { uuid?: string } = {}): Promise<{ token: string; expires?: string }> {
     const basic = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
-    const body = await this.request(
-      'POST',
-      '/auth/login/',
-      undefined,
-      { uuid: options.uuid ?? randomUUID() },
-      options,
-      `Basic ${basic}`,
-      password,
-    );
+    const body = await this.request('POST', '/auth/login/', undefined, { uuid: options.uuid ?? randomUUID() }, options, `Basic ${basic}`, password);
     if (!isRecord(body) || typeof body.token !== 'string' || body.token === '') {
       throw new FindFaceApiError('protocol', 'POST /auth/login/: the answer holds no token');
     }

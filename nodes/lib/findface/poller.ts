@@ -561,7 +561,9 @@ export class Poller {
     }
     if (!ascending && !this.orderWarned) {
       this.orderWarned = true;
-      this.warn('the server does not list events in id order (ordering=id is ignored): each poll reads until it reaches events already emitted, then emits the new ones oldest first');
+      this.warn(
+        'the server does not list events in id order (ordering=id is ignored): each poll reads until it reaches events already emitted, then emits the new ones oldest first',
+      );
     }
     await this.emitAll(fresh);
     return false;

@@ -117,7 +117,16 @@ export class RedisQueue implements EventQueue {
     if (items.length === 0) return this.cachedLength;
     const records = items.map((item) => JSON.stringify(item) ?? 'null');
     try {
-      const [length, bytes] = (await this.redis.eval(APPEND, 3, this.keys.events, this.keys.bytes, this.keys.appended, String(this.maxEvents), String(this.maxBytes), ...records)) as [number, number];
+      const [length, bytes] = (await this.redis.eval(
+        APPEND,
+        3,
+        this.keys.events,
+        this.keys.bytes,
+        this.keys.appended,
+        String(this.maxEvents),
+        String(this.maxBytes),
+        ...records,
+      )) as [number, number];
       this.cachedLength = Number(length);
       this.cachedBytes = Number(bytes);
       return Number(length);
@@ -151,7 +160,10 @@ export class RedisQueue implements EventQueue {
     const last = this.headIds[count - 1];
     if (last === undefined) throw Object.assign(new Error('QUEUE_MOVED acknowledging records that were not read'), { code: 'QUEUE_MOVED' });
     try {
-      const [length, bytes] = (await this.redis.eval(ACK, 3, this.keys.lease, this.keys.events, this.keys.bytes, lease, String(count), last)) as [number, number];
+      const [length, bytes] = (await this.redis.eval(ACK, 3, this.keys.lease, this.keys.events, this.keys.bytes, lease, String(count), last)) as [
+        number,
+        number,
+      ];
       this.cachedLength = Number(length);
       this.cachedBytes = Number(bytes);
       this.headIds = this.headIds.slice(count);

@@ -43,7 +43,13 @@ export class SharedDelivery {
 
   constructor(options: SharedDeliveryOptions) {
     this.options = options;
-    this.queue = new RedisQueue({ redis: options.redis, prefix: options.prefix, maxEvents: options.maxEvents, maxBytes: options.maxBytes, leaseValue: () => this.lease.value });
+    this.queue = new RedisQueue({
+      redis: options.redis,
+      prefix: options.prefix,
+      maxEvents: options.maxEvents,
+      maxBytes: options.maxBytes,
+      leaseValue: () => this.lease.value,
+    });
     this.sender = options.makeSender(this.queue);
     this.lease = new Lease({
       redis: options.redis,
@@ -69,9 +75,12 @@ export class SharedDelivery {
       );
     };
     this.unsubscribe = this.options.subscribe(this.queue.keys.appended, look);
-    this.lookAgain = setInterval(() => {
-      if (this.holding) look();
-    }, Math.max(100, Math.floor(this.options.leaseMs / 3)));
+    this.lookAgain = setInterval(
+      () => {
+        if (this.holding) look();
+      },
+      Math.max(100, Math.floor(this.options.leaseMs / 3)),
+    );
     this.lookAgain.unref?.();
     this.lease.start();
     void this.queue.refresh().catch((error: Error) => this.options.onError?.(error));

@@ -22,7 +22,12 @@ export interface EventMessage {
   [key: string]: unknown;
 }
 
-export function eventMessage(event: FaceEvent, source: EventSourceKind, receivedAt: Date = new Date(), cardOf?: (dossierId: number) => CardInfo | undefined): EventMessage {
+export function eventMessage(
+  event: FaceEvent,
+  source: EventSourceKind,
+  receivedAt: Date = new Date(),
+  cardOf?: (dossierId: number) => CardInfo | undefined,
+): EventMessage {
   const normalised = normaliseEvent(event);
   const card = cardOf && normalised.dossierId !== null ? cardOf(normalised.dossierId) : undefined;
   return {

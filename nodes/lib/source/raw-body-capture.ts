@@ -126,7 +126,10 @@ export function readBody(req: IncomingMessage, maxBytes: number, budget?: ByteBu
 
 /** The key of a route path: express's defaults (Node-RED's too) ignore case and one trailing slash. */
 export function routeKey(path: string): string {
-  return path.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1').toLowerCase();
+  return path
+    .replace(/\/{2,}/g, '/')
+    .replace(/(.)\/$/, '$1')
+    .toLowerCase();
 }
 
 function stackOf(app: ExpressLike) {

@@ -96,8 +96,7 @@ export function createSimulator(overrides: Partial<SimulatorOptions> = {}): Simu
       const created = findfaceDate(options.now());
       const day = created.slice(0, 10).replace(/-/g, '/');
       const stamp = created.slice(11, 19).replace(/:/g, '');
-      const image = (kind: string, extension = 'jpg') =>
-        `${options.imageBaseUrl}/uploads/${day}/event/${stamp}_${kind}_${token(6)}.${extension}`;
+      const image = (kind: string, extension = 'jpg') => `${options.imageBaseUrl}/uploads/${day}/event/${stamp}_${kind}_${token(6)}.${extension}`;
       const left = Math.floor(random() * 1600);
       const top = Math.floor(random() * 700);
       const size = 120 + Math.floor(random() * 200);

@@ -83,7 +83,7 @@ export function createWalkUp(overrides: Partial<WalkUpOptions> = {}): WalkUp {
       for (let index = 0; index < count; index++) {
         const atMs = count === 1 ? 0 : Math.round((duration * index) / (count - 1));
         frameDate = startMs + atMs;
-        const confidence = round(from + ((to - from) * (count === 1 ? 1 : index / (count - 1))), 4);
+        const confidence = round(from + (to - from) * (count === 1 ? 1 : index / (count - 1)), 4);
         const scores = person !== null ? { confidence } : { looks_like_confidence: confidence };
         const bsType = options.shape === 'ffs3' ? {} : { bs_type: index === count - 1 ? 'overall' : 'realtime' };
         // Built in one literal (not patched afterwards) so that every frame of a shape has one hidden class:

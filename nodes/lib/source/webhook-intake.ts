@@ -37,8 +37,7 @@ export const UNAUTHENTICATED_BODY_BYTES = 32 * 1024 * 1024;
 const unauthenticatedBodies = new ByteBudget(UNAUTHENTICATED_BODY_BYTES);
 
 export type IntakeResult =
-  | { status: 200; events: FaceEvent[] }
-  | { status: 400 | 401 | 405 | 413 | 415 | 503; error: string; headers?: Record<string, string> };
+  { status: 200; events: FaceEvent[] } | { status: 400 | 401 | 405 | 413 | 415 | 503; error: string; headers?: Record<string, string> };
 
 /**
  * The parts of an express request the intake reads; a plain IncomingMessage

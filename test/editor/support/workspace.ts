@@ -45,7 +45,14 @@ export async function dragFromPalette(page: Page, type: string, to: { x: number;
 export async function importNodes(page: Page, nodes: Array<Record<string, unknown>>): Promise<string[]> {
   return page.evaluate((given) => {
     const z = RED.workspaces.active();
-    const flow = given.map((node: Record<string, unknown>, index: number) => ({ x: 300, y: 100 + 60 * index, wires: [], ...node, id: String(node.id ?? `imported-${index}`), z }));
+    const flow = given.map((node: Record<string, unknown>, index: number) => ({
+      x: 300,
+      y: 100 + 60 * index,
+      wires: [],
+      ...node,
+      id: String(node.id ?? `imported-${index}`),
+      z,
+    }));
     const result = RED.nodes.import(flow, { generateIds: true, markChanged: true });
     const ids = flow.map((node: { id: string }) => result.nodeMap[node.id].id as string);
     for (const id of ids) RED.editor.validateNode(RED.nodes.node(id));

@@ -138,7 +138,14 @@ export class QueueClosedError extends Error {
 /** One line for a log: what recovery or the reader skipped, and what it cost. */
 export function describeCorrupt(record: CorruptRecord): string {
   if (record.kind === 'missing-ack-marker') return `Queue: ${record.reason}`;
-  const lost = record.records === undefined ? '' : record.records === 1 ? `, 1 event lost (#${record.firstSeq})` : record.records > 1 ? `, ${record.records} events lost (#${record.firstSeq}–#${(record.firstSeq ?? 0) + record.records - 1})` : '';
+  const lost =
+    record.records === undefined
+      ? ''
+      : record.records === 1
+        ? `, 1 event lost (#${record.firstSeq})`
+        : record.records > 1
+          ? `, ${record.records} events lost (#${record.firstSeq}–#${(record.firstSeq ?? 0) + record.records - 1})`
+          : '';
   return `Queue: skipped ${record.bytes} damaged bytes at ${record.offset} in ${path.basename(record.file)}${lost}: ${record.reason}`;
 }
 
@@ -325,11 +332,15 @@ export class DurableQueue implements EventQueue {
     }
     const events = this.count + this.pendingItems + items.length;
     if (events > this.maxEvents) {
-      return Promise.reject(new QueueFullError(`queue full: ${this.count + this.pendingItems} events queued, ${items.length} more would exceed the limit of ${this.maxEvents}`));
+      return Promise.reject(
+        new QueueFullError(`queue full: ${this.count + this.pendingItems} events queued, ${items.length} more would exceed the limit of ${this.maxEvents}`),
+      );
     }
     const total = this.byteCount + this.pendingBytes + bytes;
     if (total > this.maxBytes) {
-      return Promise.reject(new QueueFullError(`queue full: ${this.byteCount + this.pendingBytes} bytes queued, ${bytes} more would exceed the limit of ${this.maxBytes}`));
+      return Promise.reject(
+        new QueueFullError(`queue full: ${this.byteCount + this.pendingBytes} bytes queued, ${bytes} more would exceed the limit of ${this.maxBytes}`),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ jsons, bytes, resolve, reject });
@@ -602,7 +613,11 @@ export class DurableQueue implements EventQueue {
     this.count -= lostTo - lostFrom;
     this.byteCount -= to - from;
     const reason =
-      to === from ? 'records missing from the segment' : lostTo > lostFrom ? 'records failed their check (length, CRC32C or sequence number)' : 'bytes that are no valid record (garbage or a copy)';
+      to === from
+        ? 'records missing from the segment'
+        : lostTo > lostFrom
+          ? 'records failed their check (length, CRC32C or sequence number)'
+          : 'bytes that are no valid record (garbage or a copy)';
     this.reportCorrupt({ file: seg.file, offset: from, bytes: to - from, records: lostTo - lostFrom, firstSeq: lostFrom, kind: 'damaged', reason });
   }
 
@@ -611,7 +626,8 @@ export class DurableQueue implements EventQueue {
     const state = this.readState;
     if (this.readSeg === seg && seg.sealed && this.readPos >= seg.size) {
       const end = seg.start + seg.count;
-      if (state.damageAt >= 0 || state.expected < end) this.skipDamaged(seg, state.damageAt >= 0 ? state.damageAt : seg.size, seg.size, Math.min(state.expected, end), end);
+      if (state.damageAt >= 0 || state.expected < end)
+        this.skipDamaged(seg, state.damageAt >= 0 ? state.damageAt : seg.size, seg.size, Math.min(state.expected, end), end);
       state.damageAt = -1;
       state.expected = Math.max(state.expected, end);
     }

@@ -29,8 +29,7 @@ export function legacyQueueDirName(id: string): string {
 }
 
 export type AdoptResult =
-  | { moved: true; from: string; to: string }
-  | { moved: false; reason: 'none' | 'new-exists' | 'unsafe-name' | 'not-a-directory' | 'in-use' };
+  { moved: true; from: string; to: string } | { moved: false; reason: 'none' | 'new-exists' | 'unsafe-name' | 'not-a-directory' | 'in-use' };
 
 /**
  * Moves the directory an earlier version used for node `id` to its new name,

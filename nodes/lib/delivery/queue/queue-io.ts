@@ -10,8 +10,22 @@ export type Errno = NodeJS.ErrnoException;
 export interface QueueFs {
   open(path: string, flags: string, callback: (err: Errno | null, fd: number) => void): void;
   close(fd: number, callback: (err: Errno | null) => void): void;
-  read(fd: number, buffer: Buffer, offset: number, length: number, position: number, callback: (err: Errno | null, bytesRead: number, buffer: Buffer) => void): void;
-  write(fd: number, buffer: Buffer, offset: number, length: number, position: null, callback: (err: Errno | null, written: number, buffer: Buffer) => void): void;
+  read(
+    fd: number,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Errno | null, bytesRead: number, buffer: Buffer) => void,
+  ): void;
+  write(
+    fd: number,
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: null,
+    callback: (err: Errno | null, written: number, buffer: Buffer) => void,
+  ): void;
   fsync(fd: number, callback: (err: Errno | null) => void): void;
   ftruncate(fd: number, len: number, callback: (err: Errno | null) => void): void;
   fstat(fd: number, callback: (err: Errno | null, stats: nodeFs.Stats) => void): void;
@@ -86,4 +100,3 @@ export class Io {
     return got < length ? buffer.subarray(0, got) : buffer;
   }
 }
-

@@ -195,7 +195,16 @@ export interface WalkSink {
  * buffer holds (read from there again), or a record the sink refused.
  * Damaged bytes are skipped up to the next valid frame (found by its magic).
  */
-export function walkFrames(buffer: Buffer, from: number, end: number, base: number, fileEnd: number, state: WalkState, verify: boolean, sink: WalkSink): number {
+export function walkFrames(
+  buffer: Buffer,
+  from: number,
+  end: number,
+  base: number,
+  fileEnd: number,
+  state: WalkState,
+  verify: boolean,
+  sink: WalkSink,
+): number {
   let at = from;
   while (at < end) {
     const length = checkFrame(buffer, at, end, fileEnd - (base + at), verify);

@@ -144,7 +144,8 @@ export async function recover(io: Io, dir: string, report: Report): Promise<Reco
   }
   const segs: Segment[] = [];
   for (const name of names) {
-    if (SEGMENT_RE.test(name)) segs.push({ start: Number(name.slice(0, 20)), count: 0, size: 0, trustedFrom: Infinity, file: path.join(dir, name), sealed: true });
+    if (SEGMENT_RE.test(name))
+      segs.push({ start: Number(name.slice(0, 20)), count: 0, size: 0, trustedFrom: Infinity, file: path.join(dir, name), sealed: true });
     else if (MIGRATING_RE.test(name)) await io.unlink(path.join(dir, name));
   }
 
@@ -276,7 +277,15 @@ async function migrate(io: Io, dir: string, names: string[], ackSeq: number, rep
 }
 
 /** Migrates one old segment into `<firstSeq>.ffq.tmp` (nothing when no record is kept); returns the next sequence number. */
-async function migrateLegacySegment(io: Io, dir: string, old: { start: number; file: string }, limit: number, ackSeq: number, firstSeq: number, report: Report): Promise<number> {
+async function migrateLegacySegment(
+  io: Io,
+  dir: string,
+  old: { start: number; file: string },
+  limit: number,
+  ackSeq: number,
+  firstSeq: number,
+  report: Report,
+): Promise<number> {
   const fd = await io.open(old.file, 'r');
   let data: Buffer;
   try {
@@ -287,7 +296,8 @@ async function migrateLegacySegment(io: Io, dir: string, old: { start: number; f
   const records: { json: string; bytes: number }[] = [];
   let damage: { from: number; to: number; records: number; reason: string } | undefined;
   const flushDamage = () => {
-    if (damage) report({ file: old.file, offset: damage.from, bytes: damage.to - damage.from, records: damage.records, kind: 'damaged', reason: damage.reason });
+    if (damage)
+      report({ file: old.file, offset: damage.from, bytes: damage.to - damage.from, records: damage.records, kind: 'damaged', reason: damage.reason });
     damage = undefined;
   };
   const damaged = (from: number, to: number, isRecord: boolean, reason: string) => {
