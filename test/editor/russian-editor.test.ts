@@ -40,8 +40,8 @@ const SECTIONS: Array<[string, string]> = [
 /** Nodes whose help files are this package's editor's (the filter's help has its own owner; its headings are checked all the same). */
 const TRANSLATED_TYPES = ['findface-event-in', 'findface-webhook', 'findface-server'];
 
-/** Labels that are the same in every language. */
-const INTERNATIONAL = new Set(['URL', 'JSON']);
+/** Labels that are the same in every language (names of formats, protocols and products). */
+const INTERNATIONAL = new Set(['URL', 'JSON', 'TLS', 'Redis']);
 
 /** Each way a dialog shows other rows: the event source's Source, the webhook's Authentication. */
 const DIALOG_VARIANTS: Array<{ type: string; select?: string; values: string[] }> = [
