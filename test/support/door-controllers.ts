@@ -68,7 +68,7 @@ export class FakeDoorControllers {
   }
 
   private async startBroker(): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+     
     const aedes = require('aedes') as { createBroker(): AedesBroker };
     const broker = await Promise.resolve(aedes.createBroker());
     broker.on('publish', (packet: { topic: string; payload: Buffer }, client: unknown) => {
