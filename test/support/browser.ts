@@ -60,7 +60,7 @@ async function unpackedSparticuz(packageDir: string): Promise<ChromiumBinary> {
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
   // An ES module: loaded with require() (Node.js ≥ 20.19 loads ES modules that way).
-   
+
   const sparticuz = require('@sparticuz/chromium') as SparticuzModule;
   const archives = ['chromium.br', 'fonts.tar.br', 'swiftshader.tar.br', 'al2023.tar.br'].map((name) => path.join(packageDir, 'bin', name));
   const savedTmpdir = process.env.TMPDIR;

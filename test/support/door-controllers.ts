@@ -68,7 +68,6 @@ export class FakeDoorControllers {
   }
 
   private async startBroker(): Promise<void> {
-     
     const aedes = require('aedes') as { createBroker(): AedesBroker };
     const broker = await Promise.resolve(aedes.createBroker());
     broker.on('publish', (packet: { topic: string; payload: Buffer }, client: unknown) => {

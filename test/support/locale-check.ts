@@ -4,7 +4,6 @@
 import fs from 'fs';
 import path from 'path';
 
- 
 const i18n = require('@node-red/util').i18n as {
   init(settings: { lang?: string }): void;
   registerMessageCatalog(namespace: string, dir: string, file: string): Promise<void>;
