@@ -5,6 +5,7 @@
 // config node, both reconnecting by themselves.
 import os from 'os';
 import Redis, { RedisOptions } from 'ioredis';
+import { commandConnectionOptions, subscriberConnectionOptions } from '../lib/redis/client-options';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { parseRedisSettings, RedisDef, RedisSettings } from '../lib/redis/redis-config';
 import type { RedisHandle } from './redis-handle';
@@ -22,9 +23,6 @@ interface TlsConfigNode {
   addTLSOptions(options: Record<string, unknown>): Record<string, unknown>;
 }
 
-/** Fail fast while Redis is away: the source answers 503 and FindFace sends again. */
-const COMMAND_TIMEOUT_MS = 2000;
-
 export = function (RED: NodeAPI) {
   function FindFaceRedisNode(this: Node<RedisCredentials>, config: FindFaceRedisDef) {
     RED.nodes.createNode(this, config);
@@ -37,20 +35,12 @@ export = function (RED: NodeAPI) {
       return;
     }
     const settings = parsed.value;
-    const options: RedisOptions = {
-      username: node.credentials?.username || undefined,
-      password: node.credentials?.password || undefined,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      connectTimeout: 5000,
-      retryStrategy: (times) => Math.min(times * 200, 2000),
-    };
+    const options: RedisOptions = commandConnectionOptions(node.credentials ?? {});
     const tlsNode = config.tls ? (RED.nodes.getNode(config.tls) as unknown as TlsConfigNode | null) : null;
     if (tlsNode) options.tls = tlsNode.addTLSOptions({}) as RedisOptions['tls'];
     else if (settings.url.startsWith('rediss:')) options.tls = {};
     const redis = new Redis(settings.url, options);
-    const subscriber = new Redis(settings.url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    const subscriber = new Redis(settings.url, subscriberConnectionOptions(options));
     const listeners = new Map<string, Set<() => void>>();
     const watchers = new Set<(connected: boolean, error?: string) => void>();
     let connected = false;

@@ -18,7 +18,7 @@ import path from 'path';
 import { deliveryReport, EventLoad, pipelineFlows, SOURCE_PATH } from '../support/event-load';
 import { NodeRedProcess } from '../support/node-red-process';
 import { Receiver } from '../support/receiver';
-import { NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
+import { aclUserArgs, NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
 import { sleep, waitFor } from '../support/wait';
 
 const BATCH = 5;
@@ -65,7 +65,7 @@ function repeatRequests(bodies: unknown[]): string[][] {
 
 describeWithRedis('two Node-RED instances sharing one Redis', function () {
   this.timeout(90000);
-  const redis = new RedisServer(['--appendfsync', 'always', '--user', 'default', 'off', '--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all']);
+  const redis = new RedisServer(['--appendfsync', 'always', ...aclUserArgs(ACL_USER, ACL_PASSWORD)]);
   redis.cliAuth = ['--user', ACL_USER];
   redis.cliPassword = ACL_PASSWORD;
   let receiver: Receiver;

@@ -14,7 +14,7 @@ import helper from '../support/helper';
 import { Receiver } from '../support/receiver';
 import { sleep, waitFor } from '../support/wait';
 import { seedEvent } from '../fixtures/events';
-import { NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
+import { aclUserArgs, NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
 import { FakeFindFace } from '../support/fake-findface';
 
 const eventInModule = require('../../nodes/event-in/findface-event-in.js');
@@ -38,7 +38,7 @@ if (!redisServerBinary()) console.log(`  (skipped: ${NO_REDIS_REASON})`);
 
 describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', function () {
   this.timeout(30000);
-  const server = new RedisServer(['--user', 'default', 'off', '--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all']);
+  const server = new RedisServer(aclUserArgs(ACL_USER, ACL_PASSWORD));
   server.cliAuth = ['--user', ACL_USER];
   server.cliPassword = ACL_PASSWORD;
   let receiver: Receiver;
