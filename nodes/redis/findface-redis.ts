@@ -23,6 +23,24 @@ interface TlsConfigNode {
   addTLSOptions(options: Record<string, unknown>): Record<string, unknown>;
 }
 
+/**
+ * Redis replays its append-only file as the default user, and before the fix
+ * of redis/redis#14545 it drops (with only a line in its own log) every
+ * replayed MULTI/EXEC that user may not run: every queue append of this
+ * package (a Lua script with several writes). Asks Redis, once per deploy,
+ * whether the default user may run the queue's writes; resolves with Redis's
+ * reason when it may not, or undefined (allowed, or not ours to ask: a user
+ * without ACL rights, a Redis before 7.0).
+ */
+async function warnIfReplayDrops(redis: Redis, prefix: string): Promise<string | undefined> {
+  try {
+    const answer = await redis.call('ACL', 'DRYRUN', 'default', 'XADD', `${prefix}:webhook:events`, '*', 'e', '{}');
+    return answer === 'OK' ? undefined : String(answer);
+  } catch {
+    return undefined;
+  }
+}
+
 export = function (RED: NodeAPI) {
   function FindFaceRedisNode(this: Node<RedisCredentials>, config: FindFaceRedisDef) {
     RED.nodes.createNode(this, config);
@@ -48,7 +66,12 @@ export = function (RED: NodeAPI) {
     /** One warning per outage, not one per reconnect attempt. */
     let outageLogged = false;
     const tell = () => watchers.forEach((watch) => watch(connected, lastError));
+    let replayChecked = false;
     redis.on('ready', () => {
+      if (!replayChecked) {
+        replayChecked = true;
+        void warnIfReplayDrops(redis, settings.prefix).then((reason) => reason && node.warn(RED._('findface-redis.log.aof-default-user', { reason })));
+      }
       connected = true;
       lastError = undefined;
       if (outageLogged) node.log(RED._('findface-redis.log.up', { url: settings.url }));
