@@ -5,6 +5,7 @@
 // config node, both reconnecting by themselves.
 import os from 'os';
 import Redis, { RedisOptions } from 'ioredis';
+import { commandConnectionOptions, subscriberConnectionOptions } from '../lib/redis/client-options';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { parseRedisSettings, RedisDef, RedisSettings } from '../lib/redis/redis-config';
 import type { RedisHandle } from './redis-handle';
@@ -22,8 +23,23 @@ interface TlsConfigNode {
   addTLSOptions(options: Record<string, unknown>): Record<string, unknown>;
 }
 
-/** Fail fast while Redis is away: the source answers 503 and FindFace sends again. */
-const COMMAND_TIMEOUT_MS = 2000;
+/**
+ * Redis replays its append-only file as the default user, and before the fix
+ * of redis/redis#14545 it drops (with only a line in its own log) every
+ * replayed MULTI/EXEC that user may not run: every queue append of this
+ * package (a Lua script with several writes). Asks Redis, once per deploy,
+ * whether the default user may run the queue's writes; resolves with Redis's
+ * reason when it may not, or undefined (allowed, or not ours to ask: a user
+ * without ACL rights, a Redis before 7.0).
+ */
+async function warnIfReplayDrops(redis: Redis, prefix: string): Promise<string | undefined> {
+  try {
+    const answer = await redis.call('ACL', 'DRYRUN', 'default', 'XADD', `${prefix}:webhook:events`, '*', 'e', '{}');
+    return answer === 'OK' ? undefined : String(answer);
+  } catch {
+    return undefined;
+  }
+}
 
 export = function (RED: NodeAPI) {
   function FindFaceRedisNode(this: Node<RedisCredentials>, config: FindFaceRedisDef) {
@@ -37,20 +53,12 @@ export = function (RED: NodeAPI) {
       return;
     }
     const settings = parsed.value;
-    const options: RedisOptions = {
-      username: node.credentials?.username || undefined,
-      password: node.credentials?.password || undefined,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      connectTimeout: 5000,
-      retryStrategy: (times) => Math.min(times * 200, 2000),
-    };
+    const options: RedisOptions = commandConnectionOptions(node.credentials ?? {});
     const tlsNode = config.tls ? (RED.nodes.getNode(config.tls) as unknown as TlsConfigNode | null) : null;
     if (tlsNode) options.tls = tlsNode.addTLSOptions({}) as RedisOptions['tls'];
     else if (settings.url.startsWith('rediss:')) options.tls = {};
     const redis = new Redis(settings.url, options);
-    const subscriber = new Redis(settings.url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    const subscriber = new Redis(settings.url, subscriberConnectionOptions(options));
     const listeners = new Map<string, Set<() => void>>();
     const watchers = new Set<(connected: boolean, error?: string) => void>();
     let connected = false;
@@ -58,7 +66,12 @@ export = function (RED: NodeAPI) {
     /** One warning per outage, not one per reconnect attempt. */
     let outageLogged = false;
     const tell = () => watchers.forEach((watch) => watch(connected, lastError));
+    let replayChecked = false;
     redis.on('ready', () => {
+      if (!replayChecked) {
+        replayChecked = true;
+        void warnIfReplayDrops(redis, settings.prefix).then((reason) => reason && node.warn(RED._('findface-redis.log.aof-default-user', { reason })));
+      }
       connected = true;
       lastError = undefined;
       if (outageLogged) node.log(RED._('findface-redis.log.up', { url: settings.url }));

@@ -14,7 +14,7 @@ import helper from '../support/helper';
 import { Receiver } from '../support/receiver';
 import { sleep, waitFor } from '../support/wait';
 import { seedEvent } from '../fixtures/events';
-import { NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
+import { aclUserArgs, NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
 import { FakeFindFace } from '../support/fake-findface';
 
 const eventInModule = require('../../nodes/event-in/findface-event-in.js');
@@ -38,7 +38,7 @@ if (!redisServerBinary()) console.log(`  (skipped: ${NO_REDIS_REASON})`);
 
 describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', function () {
   this.timeout(30000);
-  const server = new RedisServer(['--user', 'default', 'off', '--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all']);
+  const server = new RedisServer(aclUserArgs(ACL_USER, ACL_PASSWORD));
   server.cliAuth = ['--user', ACL_USER];
   server.cliPassword = ACL_PASSWORD;
   let receiver: Receiver;
@@ -222,6 +222,34 @@ describeWithRedis('the shared backend (findface-redis) in a Node-RED runtime', f
     await sleep(300);
     assert.equal(server.cli('EXISTS', streamKey()), '0');
     assert.ok(!JSON.stringify(helper.log().args).includes('not-the-password'));
+  });
+
+  it("warns once when Redis's default user may not write the queue (its append-only file replay would drop the queue on a Redis without the fix of redis/redis#14545); not when it may", async () => {
+    await load([hook()]);
+    await waitFor(() => lastStatus().fill === 'green', 5000, 'connected');
+    await sleep(300);
+    assert.deepEqual(
+      logLines('findface-redis').filter((line) => /aof-default-user/.test(line)),
+      [],
+      'the default user keeps its permissions here (aclUserArgs)',
+    );
+    await helper.unload();
+    // The usual hardening, `user default off` alone: the default user has no permissions at all.
+    const bare = new RedisServer(['--user', 'default', 'off', '--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all']);
+    try {
+      await bare.start();
+      await helper.load([webhookNode, redisNode], [{ id: 'tab', type: 'tab' }, { ...redisConfig(), url: bare.url }, ...around, hook()], credentials);
+      await waitFor(() => logLines('findface-redis').some((line) => /aof-default-user/.test(line)), 5000, 'the warning');
+      await sleep(300);
+      assert.equal(logLines('findface-redis').filter((line) => /aof-default-user/.test(line)).length, 1, 'once');
+      assert.ok(
+        helper.log().args.some((args: any[]) => args[0]?.type === 'findface-redis' && args[0]?.level === 30),
+        'a warning',
+      );
+    } finally {
+      await helper.unload();
+      await bare.dispose();
+    }
   });
 
   it('configuration errors: queue redis without a Redis, a Redis that is not deployed, a password in the URL', async () => {

@@ -18,6 +18,19 @@ export function redisServerBinary(): string | undefined {
 
 export const NO_REDIS_REASON = 'redis-server is not installed (Debian package redis-server; .ci/run installs it)';
 
+/**
+ * redis-server options for one ACL user and no anonymous access. The default
+ * user is disabled (nobody can log in as it, no connection is let in without
+ * AUTH) but keeps its permissions: Redis replays its append-only file as the
+ * default user, and before the fix of redis/redis#14545 (Debian's 7.0 has it)
+ * it checks every replayed MULTI/EXEC against that user's permissions and
+ * silently drops the refused ones: every Lua script with more than one write
+ * (each of the queue's appends) would be gone after a restart.
+ */
+export function aclUserArgs(user: string, password: string): string[] {
+  return ['--user', 'default', 'off', 'resetpass', '~*', '&*', '+@all', '--user', user, 'on', `>${password}`, '~*', '&*', '+@all'];
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -33,6 +46,8 @@ export class RedisServer {
   private process: ChildProcess | undefined;
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ff-redis-'));
   port = 0;
+  /** Everything redis-server printed, every start (its own log: what it loaded, from which files). */
+  log = '';
 
   /** `extraArgs`: more redis-server options, e.g. an ACL user (`--user alice on >secret ~* &* +@all`). */
   constructor(private readonly extraArgs: string[] = []) {}
@@ -70,9 +85,13 @@ export class RedisServer {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
+        this.log += chunk.toString();
         if (/Ready to accept connections/.test(output)) {
           clearTimeout(timer);
-          resolve();
+          // A command refused while loading the append-only file is data Redis dropped: never start on it silently.
+          const refused = output.split('\n').filter((line) => line.includes('AOF-loading-client'));
+          if (refused.length) reject(new Error(`redis-server dropped ${refused.length} commands of its append-only file while loading it:\n${refused[0]}`));
+          else resolve();
         }
       };
       child.stdout!.on('data', onData);

@@ -11,8 +11,9 @@ import { claimFirst, RedisCursorStore, SharedRecentIds } from '../../nodes/lib/r
 import { QueueFullError } from '../../nodes/lib/delivery/queue/queue';
 import { Sender, TransportResponse } from '../../nodes/lib/delivery/sender';
 import { SharedDelivery } from '../../nodes/lib/redis/shared-delivery';
-import { NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
-import { waitFor } from '../support/wait';
+import { commandConnectionOptions } from '../../nodes/lib/redis/client-options';
+import { aclUserArgs, NO_REDIS_REASON, RedisServer, redisServerBinary } from '../support/redis-server';
+import { sleep, waitFor } from '../support/wait';
 
 const describeWithRedis = redisServerBinary() ? describe : describe.skip;
 if (!redisServerBinary()) console.log(`  (skipped: ${NO_REDIS_REASON})`);
@@ -325,5 +326,88 @@ describeWithRedis('shared backend on a real Redis', function () {
       await new RedisCursorStore(client(), key).save({ lastId: '42', savedAt: '2026-12-01T10:00:00.000Z' });
       assert.deepEqual(await new RedisCursorStore(client(), key).load(), { lastId: '42', savedAt: '2026-12-01T10:00:00.000Z' });
     });
+  });
+});
+
+describeWithRedis('kill -9 of Redis during appends (appendfsync always, ACL user, the default user off)', function () {
+  this.timeout(60_000);
+  const KILLS = 5;
+  const WRITERS = 6;
+  const USER = 'findface-nodes';
+  const PASSWORD = `pw-${process.pid}`;
+  const server = new RedisServer(['--appendfsync', 'always', ...aclUserArgs(USER, PASSWORD)]);
+  server.cliAuth = ['--user', USER];
+  server.cliPassword = PASSWORD;
+  const connections: Redis[] = [];
+
+  before(() => server.start());
+  after(async () => {
+    connections.forEach((redis) => redis.disconnect());
+    await server.dispose();
+  });
+
+  /** The ids in the stream, in stream order (redis-cli prints each field on a line of its own). */
+  const storedIds = (key: string): number[] =>
+    server
+      .cli('XRANGE', key, '-', '+')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => (JSON.parse(line) as { id: number }).id);
+
+  it(`every append acknowledged before a kill -9 is there after the restart, ${KILLS} kills; the lease fence never goes back`, async () => {
+    // Two instances as the config node connects them (no offline queue, one retry, a command timeout), each with a lease running.
+    for (let i = 0; i < 2; i++) {
+      const redis = new Redis(server.url, commandConnectionOptions({ username: USER, password: PASSWORD }));
+      redis.on('error', () => undefined);
+      connections.push(redis);
+    }
+    const prefix = `kill:${process.pid}`;
+    const leases = connections.map((redis, i) => new Lease({ redis, key: `${prefix}:lease`, owner: `instance-${i}`, ttlMs: 600 }));
+    const queues = connections.map((redis) => new RedisQueue({ redis, prefix, maxEvents: 0, leaseValue: () => undefined }));
+    await waitFor(() => connections.every((redis) => redis.status === 'ready'), 5000, 'both connections');
+    leases.forEach((lease) => lease.start());
+    const acked: number[] = [];
+    let nextId = 0;
+    let refused = 0;
+    let running = true;
+    const writers = Array.from({ length: WRITERS }, async (_, w) => {
+      while (running) {
+        const ids = [nextId++, nextId++, nextId++];
+        try {
+          await queues[w % 2].append(ids.map((id) => ({ id })));
+          acked.push(...ids);
+        } catch {
+          refused += ids.length;
+          await sleep(20);
+        }
+        await sleep(5);
+      }
+    });
+    const rounds: string[] = [];
+    try {
+      for (let kill = 1; kill <= KILLS; kill++) {
+        const ackedBefore = acked.length;
+        await waitFor(() => acked.length >= ackedBefore + 300, 10000, 'appends acknowledged again');
+        await sleep(Math.floor(Math.random() * 300));
+        const fenceBefore = Number(server.cli('GET', `${prefix}:lease:fence`));
+        await server.stop('SIGKILL');
+        const ackedAtKill = acked.slice();
+        await sleep(200 + Math.floor(Math.random() * 300));
+        await server.start();
+        const stored = storedIds(`${prefix}:events`);
+        const present = new Set(stored);
+        const missing = ackedAtKill.filter((id) => !present.has(id));
+        const fenceAfter = Number(server.cli('GET', `${prefix}:lease:fence`));
+        rounds.push(`${ackedAtKill.length}/${stored.length}`);
+        assert.deepEqual(missing.slice(0, 20), [], `kill ${kill}: ${missing.length} of ${ackedAtKill.length} acknowledged events missing`);
+        assert.ok(fenceAfter >= fenceBefore, `kill ${kill}: the fence went back from ${fenceBefore} to ${fenceAfter}`);
+      }
+    } finally {
+      running = false;
+      await Promise.all(writers);
+      await Promise.all(leases.map((lease) => lease.stop()));
+    }
+    console.log(`      ${KILLS} kills: acknowledged/stored at each restart ${rounds.join(', ')}; ${refused} events refused while Redis was down`);
+    assert.ok(refused > 0, 'appends were refused while Redis was down (none waited in a client buffer)');
   });
 });
