@@ -41,6 +41,10 @@ async function warnIfReplayDrops(redis: Redis, prefix: string): Promise<string |
   }
 }
 
+/** How long a close waits for Redis to answer QUIT before it drops the connection. */
+const CLOSE_QUIT_MS = 1000;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 export = function (RED: NodeAPI) {
   function FindFaceRedisNode(this: Node<RedisCredentials>, config: FindFaceRedisDef) {
     RED.nodes.createNode(this, config);
@@ -55,6 +59,12 @@ export = function (RED: NodeAPI) {
     const settings = parsed.value;
     const options: RedisOptions = commandConnectionOptions(node.credentials ?? {});
     const tlsNode = config.tls ? (RED.nodes.getNode(config.tls) as unknown as TlsConfigNode | null) : null;
+    if (config.tls && !tlsNode) {
+      // Never a plain connection where TLS was asked for.
+      Object.assign(handle, { configError: RED._('findface-redis.errors.no-tls-config', { id: config.tls }) });
+      node.error(handle.configError);
+      return;
+    }
     if (tlsNode) options.tls = tlsNode.addTLSOptions({}) as RedisOptions['tls'];
     else if (settings.url.startsWith('rediss:')) options.tls = {};
     const redis = new Redis(settings.url, options);
@@ -130,7 +140,10 @@ export = function (RED: NodeAPI) {
     node.on('close', (done: () => void) => {
       watchers.clear();
       listeners.clear();
-      Promise.allSettled([redis.quit(), subscriber.quit()]).finally(() => {
+      // QUIT only on a connection that is up: on one still (re)connecting ioredis would hold it
+      // in its offline queue forever, and the reconnecting would outlive the node.
+      const quit = (client: Redis) => (client.status === 'ready' ? Promise.race([client.quit(), delay(CLOSE_QUIT_MS)]) : Promise.resolve());
+      Promise.allSettled([quit(redis), quit(subscriber)]).finally(() => {
         redis.disconnect();
         subscriber.disconnect();
         done();

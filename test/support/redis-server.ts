@@ -49,11 +49,17 @@ export class RedisServer {
   /** Everything redis-server printed, every start (its own log: what it loaded, from which files). */
   log = '';
 
-  /** `extraArgs`: more redis-server options, e.g. an ACL user (`--user alice on >secret ~* &* +@all`). */
-  constructor(private readonly extraArgs: string[] = []) {}
+  /**
+   * `extraArgs`: more redis-server options, e.g. an ACL user (`--user alice on >secret ~* &* +@all`).
+   * `tls`: serve TLS only (no plain port), with this certificate and key, and this CA for clients that present one.
+   */
+  constructor(
+    private readonly extraArgs: string[] = [],
+    private readonly tls?: { cert: string; key: string; ca: string },
+  ) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
 
   /** Starts it (again, on the same port and data after a `stop`). */
@@ -64,8 +70,22 @@ export class RedisServer {
     const args = [
       '--bind',
       '127.0.0.1',
-      '--port',
-      String(this.port),
+      ...(this.tls
+        ? [
+            '--port',
+            '0',
+            '--tls-port',
+            String(this.port),
+            '--tls-cert-file',
+            this.tls.cert,
+            '--tls-key-file',
+            this.tls.key,
+            '--tls-ca-cert-file',
+            this.tls.ca,
+            '--tls-auth-clients',
+            'optional',
+          ]
+        : ['--port', String(this.port)]),
       '--dir',
       this.dir,
       '--appendonly',
