@@ -4,6 +4,7 @@ import fs from 'fs';
 import http from 'http';
 import os from 'os';
 import path from 'path';
+import { defaultNodeRedDir } from '../../test/support/node-red-process';
 
 export const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 export const msSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
@@ -118,7 +119,8 @@ export function machineInfo(): MachineInfo {
     memTotalGb: round(os.totalmem() / 1024 ** 3, 1),
     freeG,
     node: process.version,
-    nodeRed: (require('node-red/package.json') as { version: string }).version,
+    // The Node-RED the benchmark processes run (NODE_RED_PATH, else the devDependency).
+    nodeRed: (JSON.parse(fs.readFileSync(path.join(defaultNodeRedDir, 'package.json'), 'utf8')) as { version: string }).version,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     loadAverage: os.loadavg().map((l) => round(l, 2)),
   };
