@@ -234,6 +234,75 @@ describeWithRedis('shared backend on a real Redis', function () {
     });
   });
 
+  describe('the sender on the Redis queue with maxInFlight 4: the contiguous acknowledgement', () => {
+    it('acknowledges only the prefix of delivered batches, though later ones finish first; a new holder sends at most the window again', async () => {
+      const prefix = newPrefix();
+      const delivered: number[][] = [];
+      let batchesSeen = 0;
+      const transport = async (body: Buffer): Promise<TransportResponse> => {
+        const ids = (JSON.parse(body.toString()) as Array<{ id: number }>).map((event) => event.id);
+        // Every other batch is slow: the ones after it are delivered before it.
+        await sleep(batchesSeen++ % 2 === 0 ? 80 : 5);
+        delivered.push(ids);
+        return { status: 200 };
+      };
+      const instance = (owner: string) => {
+        const redis = client();
+        const lease = new Lease({ redis, key: `${prefix}:lease`, owner, ttlMs: 400 });
+        const queue = new RedisQueue({ redis, prefix, maxEvents: 0, leaseValue: () => lease.value });
+        const sender = new Sender({
+          queue,
+          transport,
+          title: owner,
+          batchSize: 10,
+          maxInFlight: 4,
+          backoff: { base: 0.01, factor: 2, max: 0.05 },
+          maxAttempts: 0,
+        });
+        return { redis, lease, queue, sender };
+      };
+      const a = instance('a');
+      for (let i = 0; i < 200; i++) await a.sender.enqueue([{ id: i, camera: 1 }]);
+      a.lease.start();
+      await waitFor(() => a.lease.value !== undefined, 5000);
+      await a.queue.refresh();
+      a.sender.start();
+      await waitFor(() => delivered.length >= 6, 5000);
+      // a dies with batches on the wire: nothing more is acknowledged.
+      (a.lease as unknown as { running: boolean }).running = false;
+      await a.sender.stop(0);
+      const stored = (await a.redis.xrange(`${prefix}:events`, '-', '+')).map(
+        ([, fields]) => (JSON.parse(fields[fields.indexOf('e') + 1]) as { id: number }).id,
+      );
+      const arrived = new Set(delivered.flat());
+      for (let id = 0; id < 200; id++) assert.ok(arrived.has(id) || stored.includes(id), `event ${id} neither delivered nor in the stream`);
+      // What is gone from the stream was delivered, and all of it before the first event still stored.
+      const firstStored = stored.length ? Math.min(...stored) : 200;
+      for (let id = 0; id < firstStored; id++) assert.ok(arrived.has(id), `event ${id} acknowledged before it was delivered`);
+      assert.deepEqual(
+        stored,
+        Array.from({ length: 200 - firstStored }, (_, i) => firstStored + i),
+        'the stream is the undelivered suffix',
+      );
+      assert.ok(stored.length < 200, 'nothing was acknowledged');
+      const b = instance('b');
+      b.lease.start();
+      await waitFor(() => b.lease.value !== undefined, 5000);
+      await b.queue.refresh();
+      b.sender.start();
+      await waitFor(() => b.queue.length === 0, 10_000);
+      await b.sender.stop();
+      await b.lease.stop();
+      const flat = delivered.flat();
+      assert.deepEqual(
+        [...new Set(flat)].sort((x, y) => x - y),
+        Array.from({ length: 200 }, (_, i) => i),
+        'every event arrived',
+      );
+      assert.ok(flat.length - new Set(flat).size <= 40, `${flat.length - new Set(flat).size} repeats: at most the 4 batches of the window`);
+    });
+  });
+
   describe('shared delivery (what the webhook node runs with queue "redis")', () => {
     it('two instances take events, one delivers; the other takes over when it dies, within the lease', async () => {
       const prefix = newPrefix();
