@@ -68,7 +68,11 @@ function walkingUp(count: number, startMs: number, people = 500): Array<{ atMs: 
 const DECISION_ROUNDS = 9;
 
 export function decisionFigures() {
-  const frames = walkingUp(5_000, Date.now());
+  // Laid out in memory in the order they are decided, as a live stream's events are (each parsed just before its decision).
+  // Walk-up frames are made burst by burst and then sorted by time; decided in that order but left where they were made,
+  // 5,000 events of ~2 KB outgrow the CPU caches and the figure measured cache misses, not the code: normalise alone went
+  // 1.4-8 M/s, depending on where the garbage collector had last moved the events, against 17-19 M/s in allocation order.
+  const frames = JSON.parse(JSON.stringify(walkingUp(5_000, Date.now()))) as Array<{ atMs: number; event: FaceEvent }>;
   const rules = rulesFor(0);
   const allow = rules.allow;
   const roundMs = DECISION_MS / DECISION_ROUNDS;

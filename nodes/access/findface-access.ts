@@ -22,6 +22,7 @@ import { claimFirst } from '../lib/redis/shared-state';
 import { RedisHandle, resolveRedis } from '../redis/redis-handle';
 import { registerAuditEndpoint } from './audit-endpoint';
 import { accessStatus } from './access-status';
+import { isoTime } from '../lib/common/iso-time';
 
 interface AccessNodeDef extends NodeDef, AccessDef, EventPropertyDef {
   /** Optional findface-server config node: camera groups for the allow filter. */
@@ -161,7 +162,7 @@ export = function (RED: NodeAPI) {
           cameraId: decision.cameraId,
           eventId: decision.eventId,
           eventAge: decision.ageMs === undefined ? null : Math.round(decision.ageMs) / 1000,
-          decidedAt: new Date(time.wallMs).toISOString(),
+          decidedAt: isoTime(time.wallMs),
         };
         out.event = event;
         out.topic = door;

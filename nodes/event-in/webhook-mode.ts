@@ -45,7 +45,10 @@ function ownerOf(ctx: SourceContext): PathOwner {
 /** A JSON answer, written the same way on httpNode (an express response is a ServerResponse) and on the own port. */
 function answer(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
+  const fields: Record<string, string> = headers ? { ...headers } : {};
+  fields['Content-Type'] = 'application/json; charset=utf-8';
+  fields['Content-Length'] = String(Buffer.byteLength(text));
+  res.writeHead(status, fields);
   res.end(text);
 }
 
@@ -131,8 +134,8 @@ export function webhookMode(ctx: SourceContext & { node: Node<WebhookCredentials
   const acceptFresh = (events: FaceEvent[], fresh: FaceEvent[], res: ServerResponse) => {
     duplicates += events.length - fresh.length;
     received += fresh.length;
-    const accepted: Record<string, number> = { accepted: fresh.length };
-    if (fresh.length !== events.length) accepted.duplicates = events.length - fresh.length;
+    const accepted: Record<string, number> =
+      fresh.length === events.length ? { accepted: fresh.length } : { accepted: fresh.length, duplicates: events.length - fresh.length };
     if (fresh.length && waitForQueue()) {
       const acks = ackGroup(
         fresh.map((event) => String(event.id)),

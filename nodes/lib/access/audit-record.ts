@@ -2,6 +2,7 @@
 // event. Plain data, one JSON object per line.
 import type { FaceEvent } from '../event/event';
 import type { Decision } from './decision';
+import { isoTime } from '../common/iso-time';
 
 export interface AuditRecord {
   /** When it was decided (ISO 8601, UTC). */
@@ -31,7 +32,7 @@ function imageOf(event: FaceEvent): string | null {
 
 export function auditRecord(door: string, decision: Decision, event: FaceEvent, wallMs: number): AuditRecord {
   return {
-    time: new Date(wallMs).toISOString(),
+    time: isoTime(wallMs),
     door,
     person: decision.personId,
     camera: decision.cameraId,

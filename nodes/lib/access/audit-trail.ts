@@ -17,6 +17,7 @@
 import fs from 'fs';
 import path from 'path';
 import type { AuditRecord } from './audit-record';
+import { isoTime } from '../common/iso-time';
 
 export interface AuditTrailOptions {
   dir: string;
@@ -206,7 +207,7 @@ export class AuditTrail {
 
   /** The file the next chunk goes to: today's, the next numbered one once full. */
   private async fileFor(chunkBytes: number): Promise<string> {
-    const day = new Date(this.now()).toISOString().slice(0, 10);
+    const day = isoTime(this.now()).slice(0, 10);
     if (!this.current || this.current.day !== day) {
       await fs.promises.mkdir(this.options.dir, { recursive: true });
       const names = await fs.promises.readdir(this.options.dir);

@@ -23,7 +23,7 @@ export interface NormalisedEvent {
 }
 
 const MAX_DEPTH = 32;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -51,9 +51,12 @@ function structureProblem(value: unknown, depth: number): string | null {
       }
     }
   } else if (typeof value === 'object' && value !== null) {
-    for (const key of Object.keys(value)) {
-      if (FORBIDDEN_KEYS.has(key)) return `has the forbidden key "${key}"`;
-      const child = (value as Record<string, unknown>)[key];
+    const record = value as Record<string, unknown>;
+    // Three own-key lookups instead of one per key; JSON.parse makes "__proto__" an own key like any other.
+    for (const key of FORBIDDEN_KEYS) if (Object.prototype.hasOwnProperty.call(record, key)) return `has the forbidden key "${key}"`;
+    // for-in walks the object's keys without making an array of them (an event is a plain object: no inherited keys).
+    for (const key in record) {
+      const child = record[key];
       if (typeof child === 'object' && child !== null) {
         const problem = structureProblem(child, depth + 1);
         if (problem) return problem;

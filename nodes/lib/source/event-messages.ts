@@ -2,6 +2,7 @@
 // a topic by camera and the normalised fields under msg.findface.
 import { FaceEvent, normaliseEvent } from '../event/event';
 import type { CardInfo } from '../findface/card-lookup';
+import { isoTime } from '../common/iso-time';
 
 export type EventSourceKind = 'webhook' | 'simulate' | 'poll';
 
@@ -25,12 +26,12 @@ export interface EventMessage {
 export function eventMessage(
   event: FaceEvent,
   source: EventSourceKind,
-  receivedAt: Date = new Date(),
+  /** When the event was received, as an ISO date (one per request: a body of 100 events shares it). */
+  receivedAt: string = isoTime(Date.now()),
   cardOf?: (dossierId: number) => CardInfo | undefined,
 ): EventMessage {
   const normalised = normaliseEvent(event);
-  const card = cardOf && normalised.dossierId !== null ? cardOf(normalised.dossierId) : undefined;
-  return {
+  const message: EventMessage = {
     payload: event,
     topic: `findface/camera/${normalised.cameraId}`,
     findface: {
@@ -40,8 +41,10 @@ export function eventMessage(
       cameraGroupId: normalised.cameraGroupId ?? null,
       dossierId: normalised.dossierId,
       matched: normalised.matched,
-      receivedAt: receivedAt.toISOString(),
-      ...(card ? { card } : {}),
+      receivedAt,
     },
   };
+  const card = cardOf && normalised.dossierId !== null ? cardOf(normalised.dossierId) : undefined;
+  if (card) message.findface.card = card;
+  return message;
 }

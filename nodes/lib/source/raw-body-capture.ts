@@ -124,12 +124,20 @@ export function readBody(req: IncomingMessage, maxBytes: number, budget?: ByteBu
   });
 }
 
+let lastPath = '';
+let lastKey = '';
+
 /** The key of a route path: express's defaults (Node-RED's too) ignore case and one trailing slash. */
 export function routeKey(path: string): string {
-  return path
+  // Every request asks for the key of its path, and a webhook's requests all have the same one.
+  if (path === lastPath) return lastKey;
+  const key = path
     .replace(/\/{2,}/g, '/')
     .replace(/(.)\/$/, '$1')
     .toLowerCase();
+  lastPath = path;
+  lastKey = key;
+  return key;
 }
 
 function stackOf(app: ExpressLike) {

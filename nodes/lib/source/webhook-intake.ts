@@ -82,6 +82,8 @@ function authorised(req: IntakeRequest, secret: string): boolean {
 
 /** application/json or application/<something>+json, in UTF-8. */
 export function contentTypeProblem(header: string | undefined): string | null {
+  // What FindFace and most senders write, answered without splitting and matching.
+  if (header === 'application/json' || header === 'application/json; charset=utf-8') return null;
   if (!header) return 'the request has no Content-Type: send application/json';
   const [mediaType, ...parameters] = header.split(';').map((part) => part.trim().toLowerCase());
   if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
