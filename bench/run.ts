@@ -637,6 +637,17 @@ function rows(results: Record<string, SectionResult>): Row[] {
       target: '≤ 1× (no worse)',
       met: ours === null || core === null ? null : ours <= core,
     });
+    const ownPort = num(d, 'doorOwnPortAddedP99Ms');
+    add({
+      area: 'door latency',
+      measure: 'same, the source on its own port',
+      baselineName: 'core http in→switch→http request, added p99',
+      baseline: core,
+      ours: ownPort,
+      unit: 'ms',
+      target: '≤ 5 ms; ≤ 1× core',
+      met: ownPort === null || core === null ? null : ownPort <= 5 && ownPort <= core,
+    });
   }
   if (results['door-load']) {
     const d = f('door-load');
