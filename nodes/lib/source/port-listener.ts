@@ -72,19 +72,7 @@ function addressKey(address: ListenerAddress): string {
   return `${address.host || '*'}:${address.port}`;
 }
 
-let lastUrl: string | undefined;
-let lastUrlKey = '';
-
 function pathOf(url: string | undefined): string {
-  // A webhook's requests all come to the same URL: its route key is worked out once.
-  if (url !== undefined && url === lastUrl) return lastUrlKey;
-  const key = routeKeyOfUrl(url);
-  lastUrl = url;
-  lastUrlKey = key;
-  return key;
-}
-
-function routeKeyOfUrl(url: string | undefined): string {
   const raw = url ?? '/';
   const query = raw.indexOf('?');
   let path = query < 0 ? raw : raw.slice(0, query);
