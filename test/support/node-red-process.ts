@@ -58,6 +58,18 @@ function installedUserDirTemplate(): string {
   return template;
 }
 
+/** Whether something accepts a TCP connection on 127.0.0.1:port now. */
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -210,6 +222,15 @@ export class NodeRedProcess {
       },
       timeoutMs,
       'Node-RED to start its flows',
+    );
+    // red.js listens only once the runtime has started, which may be after the "Started flows" line.
+    await waitFor(
+      async () => {
+        if (exitedEarly) throw new Error(`Node-RED exited while starting:\n${this.output}`);
+        return acceptsConnections(this.port);
+      },
+      timeoutMs,
+      'Node-RED to listen on its port',
     );
   }
 
