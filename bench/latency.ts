@@ -3,11 +3,14 @@
 //         (batch 100, linger 0, durable queue) → receiver
 //   port: the same, with the source on a port of its own (listen: "port")
 //   core: http in (+ http response) → switch → http request → receiver
+//   floor: the own-port source → a function node that POSTs the event with
+//         Node's http (no queue, no retries, no axios): the least a sender
+//         can add on this machine, in the same run
 // and, as the baseline, the same POST sent directly to the receiver. The
 // latency of an event is the time from the start of the POST to the source
 // until the receiver (in this process, same clock) has the whole request
 // body; the added latency is that minus the median of the direct POSTs.
-// The three are interleaved event by event (rotating order) so that a noisy
+// The paths are interleaved event by event (rotating order) so that a noisy
 // neighbour hits them alike; a short pause between events keeps the machine
 // otherwise idle. Bounded: WARMUP + EVENTS events per path, each within 5 s.
 // Node-RED logs at its default level (`info`: the webhook node's FindFace log
@@ -29,10 +32,10 @@ const GAP_MS = 5;
 const EVENT_TIMEOUT_MS = 5000;
 const LOG_LEVEL = process.env.BENCH_LATENCY_LOG === 'warn' ? 'warn' : 'info';
 
-type Path = 'bare' | 'ours' | 'port' | 'core';
-const PATHS: Path[] = ['bare', 'ours', 'port', 'core'];
+type Path = 'bare' | 'ours' | 'port' | 'core' | 'floor';
+const PATHS: Path[] = ['bare', 'ours', 'port', 'core', 'floor'];
 
-/** Receives POSTs on /bare, /ours, /core; notes when each body is complete. */
+/** Receives POSTs on /bare, /ours, /port, /core, /floor; notes when each body is complete. */
 class TimingReceiver {
   private server: http.Server;
   private waiting = new Map<string, (at: bigint) => void>();
@@ -83,27 +86,38 @@ class TimingReceiver {
   }
 }
 
+function ownPortSource(id: string, path: string, port: number) {
+  return { id, type: 'findface-event-in', z: 'tab', name: '', mode: 'webhook', path, maxBodyMb: 10, listen: 'port', port, host: '127.0.0.1' };
+}
+
 export function flows(receiver: TimingReceiver, ownPort: number) {
   return [
     { id: 'tab', type: 'tab', label: 'latency' },
     { id: 'ours-in', type: 'findface-event-in', z: 'tab', name: '', mode: 'webhook', path: '/lat/ours', maxBodyMb: 10, wires: [['ours-filter']] },
     { id: 'ours-filter', type: 'findface-filter', z: 'tab', name: '', filters: '{"camera_in": [2]}', cameraGroups: '{}', outputs: 1, wires: [['ours-hook']] },
     webhookNode('ours-hook', receiver.url('ours'), { title: 'door' }),
-    {
-      id: 'port-in',
-      type: 'findface-event-in',
-      z: 'tab',
-      name: '',
-      mode: 'webhook',
-      path: '/lat/port',
-      maxBodyMb: 10,
-      listen: 'port',
-      port: ownPort,
-      host: '127.0.0.1',
-      wires: [['port-filter']],
-    },
+    { ...ownPortSource('port-in', '/lat/port', ownPort), wires: [['port-filter']] },
     { id: 'port-filter', type: 'findface-filter', z: 'tab', name: '', filters: '{"camera_in": [2]}', cameraGroups: '{}', outputs: 1, wires: [['port-hook']] },
     webhookNode('port-hook', receiver.url('port'), { title: 'door on its own port' }),
+    { ...ownPortSource('floor-in', '/lat/floor', ownPort), wires: [['floor-post']] },
+    {
+      id: 'floor-post',
+      type: 'function',
+      z: 'tab',
+      name: 'POST with http',
+      outputs: 1,
+      libs: [{ var: 'http', module: 'http' }],
+      func: [
+        "let agent = context.get('agent');",
+        "if (!agent) { agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); context.set('agent', agent); }",
+        'const body = JSON.stringify([msg.payload]);',
+        `const request = http.request(${JSON.stringify(receiver.url('floor'))}, { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => res.resume());`,
+        'request.on("error", (error) => node.error(error, msg));',
+        'request.end(body);',
+        'return null;',
+      ].join('\n'),
+      wires: [[]],
+    },
     {
       id: 'core-in',
       type: 'http in',
@@ -161,7 +175,8 @@ export async function run(options: LatencyOptions = {}) {
   const ownPort = await freePort();
   const red = await NodeRedProcess.create({
     flows: placed(flows(receiver, ownPort)),
-    settings: LOG_LEVEL === 'warn' ? { logging: WARN_LOGGING } : {},
+    // The floor's function node takes Node's http through `libs`.
+    settings: { functionExternalModules: true, ...(LOG_LEVEL === 'warn' ? { logging: WARN_LOGGING } : {}) },
     execArgv: options.execArgv,
   });
   const agents = Object.fromEntries(PATHS.map((p) => [p, new http.Agent({ keepAlive: true, maxSockets: 1 })])) as Record<Path, http.Agent>;
@@ -170,8 +185,9 @@ export async function run(options: LatencyOptions = {}) {
     ours: `${red.url}/lat/ours`,
     port: `http://127.0.0.1:${ownPort}/lat/port`,
     core: `${red.url}/lat/core`,
+    floor: `http://127.0.0.1:${ownPort}/lat/floor`,
   };
-  const samples: Record<Path, number[]> = { bare: [], ours: [], port: [], core: [] };
+  const samples: Record<Path, number[]> = { bare: [], ours: [], port: [], core: [], floor: [] };
   let sequence = 0;
 
   /** One event through `path`: ms from the start of the POST until the receiver has it. */
@@ -224,6 +240,8 @@ export async function run(options: LatencyOptions = {}) {
       coreAddedP50Ms: added('core', 50),
       coreAddedP99Ms: added('core', 99),
       coreAddedMaxMs: added('core', 100),
+      floorAddedP50Ms: added('floor', 50),
+      floorAddedP99Ms: added('floor', 99),
       oursVsCoreAddedP99: round(added('ours', 99) / added('core', 99)),
     };
   } finally {

@@ -502,6 +502,29 @@ function rows(results: Record<string, SectionResult>): Row[] {
         met: null,
       });
     }
+    const floor99 = num(l, 'floorAddedP99Ms');
+    if (floor99 !== null && port99 !== null) {
+      add({
+        area: 'latency',
+        measure: 'source on its own port→filter→webhook, added p99',
+        baselineName: 'same source→function node POSTing with Node’s http (the floor), added p99',
+        baseline: floor99,
+        ours: port99,
+        unit: 'ms',
+        target: '(info: what the webhook node adds)',
+        met: null,
+      });
+      add({
+        area: 'latency',
+        measure: 'source on its own port→filter→webhook, added p50',
+        baselineName: 'same source→function node POSTing with Node’s http (the floor), added p50',
+        baseline: num(l, 'floorAddedP50Ms'),
+        ours: num(l, 'ownPortAddedP50Ms'),
+        unit: 'ms',
+        target: '(info)',
+        met: null,
+      });
+    }
   }
   if (results.backlog) {
     const b = f('backlog');
