@@ -12,6 +12,8 @@
 //             request doing the same; interleaved event by event, 1,000
 //             events each (a p99 of a few hundred is a handful of samples).
 //             Target: added p99 ≤ 5 ms and no worse than the core flow.
+//             And the floor: the own-port source → change → http request
+//             with no door access between, what the door node itself adds.
 //   door-load 1,000 events/s of walking-up bursts for BENCH_DOOR_LOAD_S (60 s)
 //             through decide() and the audit trail on disk: people in the
 //             state, heap, audit lines waiting, all lines written at the end.
@@ -184,7 +186,7 @@ export async function loadFigures() {
   }
 }
 
-type Path = 'bare' | 'ours' | 'port' | 'core';
+type Path = 'bare' | 'ours' | 'port' | 'core' | 'floor';
 
 export async function latencyFigures() {
   const waiting = new Map<string, (at: bigint) => void>();
@@ -256,6 +258,18 @@ export async function latencyFigures() {
       wires: [['ours-url'], []],
     },
     ...request('ours', `${base}/ours/rpc/Switch.Set?id=0&on=true&toggle_after=3`),
+    {
+      id: 'benchsourcefloor',
+      type: 'findface-event-in',
+      z: tab,
+      mode: 'webhook',
+      path: '/bench/floor',
+      listen: 'port',
+      port: ownPort,
+      host: '127.0.0.1',
+      wires: [['floor-url']],
+    },
+    ...request('floor', `${base}/floor/rpc/Switch.Set?id=0&on=true&toggle_after=3`),
     { id: 'benchcorein', type: 'http in', z: tab, name: '', url: '/bench/core-door', method: 'post', upload: false, wires: [['benchcoreok', 'benchswitch']] },
     { id: 'benchcoreok', type: 'http response', z: tab, name: '', statusCode: '200', headers: {}, wires: [] },
     {
@@ -277,7 +291,7 @@ export async function latencyFigures() {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
     await red.start();
-    const latencies: Record<Path, number[]> = { bare: [], ours: [], port: [], core: [] };
+    const latencies: Record<Path, number[]> = { bare: [], ours: [], port: [], core: [], floor: [] };
     let person = 0;
     const once = async (which: Path, record: boolean) => {
       // Both sources feed the one door: its request comes to /ours.
@@ -289,14 +303,20 @@ export async function latencyFigures() {
           http.get(`${base}/bare/rpc/Switch.Set?id=0&on=true&toggle_after=3`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
         );
       } else {
-        const url = which === 'port' ? `http://127.0.0.1:${ownPort}/bench/door` : `${red.url}/bench/${which === 'ours' ? 'door' : 'core-door'}`;
+        const urls: Record<'ours' | 'port' | 'core' | 'floor', string> = {
+          ours: `${red.url}/bench/door`,
+          port: `http://127.0.0.1:${ownPort}/bench/door`,
+          core: `${red.url}/bench/core-door`,
+          floor: `http://127.0.0.1:${ownPort}/bench/floor`,
+        };
+        const url = urls[which];
         const answer = await post(agent, url, JSON.stringify(event));
         if (answer.status !== 200) throw new Error(`${which} answered ${answer.status}`);
       }
       const at = await within(arrived, 5000, `the ${which} request at the controller`);
       if (record) latencies[which].push(Number(at - started) / 1e6);
     };
-    const order: Path[] = ['bare', 'ours', 'port', 'core'];
+    const order: Path[] = ['bare', 'ours', 'port', 'core', 'floor'];
     for (let index = 0; index < LATENCY_EVENTS + 30; index++) {
       for (let turn = 0; turn < order.length; turn++) await once(order[(index + turn) % order.length], index >= 30);
       await sleep(3);
@@ -316,6 +336,11 @@ export async function latencyFigures() {
       doorOwnPortP99Ms: p('port', 99),
       doorOwnPortAddedP99Ms: round(p('port', 99) - bare50, 3),
       coreAddedP99Ms: round(p('core', 99) - bare50, 3),
+      floorP50Ms: p('floor', 50),
+      floorP99Ms: p('floor', 99),
+      floorAddedP99Ms: round(p('floor', 99) - bare50, 3),
+      doorOwnPortAddedP50Ms: round(p('port', 50) - bare50, 3),
+      floorAddedP50Ms: round(p('floor', 50) - bare50, 3),
     };
   } finally {
     agent.destroy();

@@ -671,6 +671,29 @@ function rows(results: Record<string, SectionResult>): Row[] {
       target: '≤ 5 ms; ≤ 1× core',
       met: ownPort === null || core === null ? null : ownPort <= 5 && ownPort <= core,
     });
+    const floor = num(d, 'floorAddedP99Ms');
+    if (floor !== null) {
+      add({
+        area: 'door latency',
+        measure: 'same, the source on its own port, added p99',
+        baselineName: 'same source→change→http request, no door access (the floor), added p99',
+        baseline: floor,
+        ours: ownPort,
+        unit: 'ms',
+        target: '(info: what door access adds)',
+        met: null,
+      });
+      add({
+        area: 'door latency',
+        measure: 'same, the source on its own port, added p50',
+        baselineName: 'same source→change→http request, no door access (the floor), added p50',
+        baseline: num(d, 'floorAddedP50Ms'),
+        ours: num(d, 'doorOwnPortAddedP50Ms'),
+        unit: 'ms',
+        target: '(info)',
+        met: null,
+      });
+    }
   }
   if (results['door-load']) {
     const d = f('door-load');
