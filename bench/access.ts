@@ -292,6 +292,12 @@ export async function latencyFigures() {
   try {
     await red.start();
     const latencies: Record<Path, number[]> = { bare: [], ours: [], port: [], core: [], floor: [] };
+    const sourceUrls: Record<Exclude<Path, 'bare'>, string> = {
+      ours: `${red.url}/bench/door`,
+      port: `http://127.0.0.1:${ownPort}/bench/door`,
+      core: `${red.url}/bench/core-door`,
+      floor: `http://127.0.0.1:${ownPort}/bench/floor`,
+    };
     let person = 0;
     const once = async (which: Path, record: boolean) => {
       // Both sources feed the one door: its request comes to /ours.
@@ -303,14 +309,7 @@ export async function latencyFigures() {
           http.get(`${base}/bare/rpc/Switch.Set?id=0&on=true&toggle_after=3`, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
         );
       } else {
-        const urls: Record<'ours' | 'port' | 'core' | 'floor', string> = {
-          ours: `${red.url}/bench/door`,
-          port: `http://127.0.0.1:${ownPort}/bench/door`,
-          core: `${red.url}/bench/core-door`,
-          floor: `http://127.0.0.1:${ownPort}/bench/floor`,
-        };
-        const url = urls[which];
-        const answer = await post(agent, url, JSON.stringify(event));
+        const answer = await post(agent, sourceUrls[which], JSON.stringify(event));
         if (answer.status !== 200) throw new Error(`${which} answered ${answer.status}`);
       }
       const at = await within(arrived, 5000, `the ${which} request at the controller`);
