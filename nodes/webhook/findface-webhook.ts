@@ -20,6 +20,7 @@ import { parseSecrets } from '../lib/common/standard-webhooks';
 import type { Problem } from '../lib/common/parsed';
 import { infoLines } from '../shell/settings';
 import { ThrottledStatus } from '../shell/status';
+import { DeferredLog } from '../lib/common/deferred-log';
 import { asError, Done, problemText, refuseEveryInput } from '../shell/node-errors';
 import { EventProperty, EventPropertyDef, parseEventProperty, readEventProperty } from '../shell/event-property';
 import { webhookStatus, WebhookView } from './webhook-status';
@@ -86,6 +87,7 @@ export = function (RED: NodeAPI) {
 
     const view: WebhookView = { active: config.active, queueFull: false };
     const status = new ThrottledStatus(node, () => webhookStatus(RED, view));
+    const lines = new DeferredLog(node);
     let closed = false;
     let sender: Sender | undefined;
     /** view.queueFull is set when an append is refused for lack of room, and cleared by a later message that fits. */
@@ -105,6 +107,7 @@ export = function (RED: NodeAPI) {
       node.send([null, { topic: title, payload: report.payloads, error, ids: report.ids, attempts: report.attempts } as NodeMessage]);
     };
     const onError = (error: Error & { code?: string }) => {
+      lines.flush();
       node.error(error.message, {
         topic: title,
         payload: { code: error.code ?? 'ERROR', url: config.url, queued: delivery.queue()?.length ?? 0 },
@@ -125,8 +128,8 @@ export = function (RED: NodeAPI) {
         successCodes: config.successCodes,
         hooks: {
           // FindFace's per-event lines at info: off with logEvents false, and not made at all when no logger prints info.
-          log: config.logEvents && logsInfo ? (line) => node.log(line) : undefined,
-          warn: (line) => node.warn(line),
+          log: config.logEvents && logsInfo ? (line) => lines.log(line) : undefined,
+          warn: (line) => lines.warn(line),
           status: () => status.request(),
           delivered: onDelivered,
           givenUp: onGivenUp,
@@ -205,8 +208,12 @@ export = function (RED: NodeAPI) {
         if (queue) await (removed ? queue.destroy() : queue.close());
       };
       finish()
-        .catch((error: unknown) => node.error(RED._('findface-webhook.errors.close', { error: asError(error).message })))
+        .catch((error: unknown) => {
+          lines.flush();
+          node.error(RED._('findface-webhook.errors.close', { error: asError(error).message }));
+        })
         .finally(() => {
+          lines.flush();
           http.destroy();
           node.status({});
           done();
