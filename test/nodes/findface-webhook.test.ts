@@ -314,6 +314,37 @@ describe('findface-webhook node', function () {
     await waitFor(() => ok.length === 2, 5000, 'the reports');
   });
 
+  it('logs its lines in the order made, and an error after the lines made before it (410 Gone, no Catch node)', async () => {
+    receiver.script({ status: 410 });
+    await helper.load(
+      webhookNode,
+      flow().filter((node) => node.id !== 'catcher' && node.id !== 'caught'),
+    );
+    const log = helper.log();
+    const levelName = new Map([
+      [log.INFO, 'info'],
+      [log.WARN, 'warn'],
+      [log.ERROR, 'error'],
+    ]);
+    const written = () =>
+      log.args
+        .map((args: any[]) => args[0])
+        .filter((m: any) => m && m.type === 'findface-webhook')
+        .map((m: any) => `${levelName.get(m.level) ?? m.level} ${String(m.msg)}`);
+    send(ev(1));
+    await waitFor(() => written().some((line) => line.startsWith('error ')), 5000, 'the error in the log');
+    const expected = [
+      /^info Event 1 enqueued for webhook door /,
+      /^info Received 1 events from queue: \['1'\]$/,
+      /^info Attempting to send 1 events$/,
+      /^warn Webhook door answered HTTP 410 Gone: stopped sending/,
+      /^error HTTP 410 Gone/,
+    ];
+    const lines = written();
+    assert.equal(lines.length, expected.length, lines.join('\n'));
+    expected.forEach((pattern, i) => assert.match(lines[i], pattern));
+  });
+
   it('drops input when inactive, and says so', async () => {
     const out = await load({ active: false });
     send(ev(1));
