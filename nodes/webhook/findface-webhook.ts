@@ -147,6 +147,8 @@ export = function (RED: NodeAPI) {
     // Every input settles a waiting source's acknowledgement (lib/event/acknowledgement.ts) with done.
     node.on('input', (msg: NodeMessageInFlow, _send: unknown, nodeDone: Done) => {
       const done = (error?: Error) => {
+        // Node-RED logs an error no Catch node takes: after the lines made before it.
+        if (error) lines.flush();
         acknowledge(msg, error);
         nodeDone(error);
       };
