@@ -326,7 +326,7 @@ describe('findface-webhook node', function () {
       [log.WARN, 'warn'],
       [log.ERROR, 'error'],
     ]);
-    const written = () =>
+    const written = (): string[] =>
       log.args
         .map((args: any[]) => args[0])
         .filter((m: any) => m && m.type === 'findface-webhook')
