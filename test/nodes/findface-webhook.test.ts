@@ -76,14 +76,27 @@ function ev(id: string | number) {
   return { ...seedEvent, id: String(id) };
 }
 
-/** The webhook node's log lines at `level` ('info' or 'warn'). */
-function lines(level?: 'info' | 'warn' | 'error'): string[] {
+type Level = 'info' | 'warn' | 'error';
+
+/** The webhook node's log entries, in the order written. */
+function logEntries(): { level: Level | undefined; msg: string }[] {
   const log = helper.log();
-  const wanted = level === undefined ? undefined : { info: log.INFO, warn: log.WARN, error: log.ERROR }[level];
+  const names = new Map<unknown, Level>([
+    [log.INFO, 'info'],
+    [log.WARN, 'warn'],
+    [log.ERROR, 'error'],
+  ]);
   return log.args
     .map((args: any[]) => args[0])
-    .filter((m: any) => m && m.type === 'findface-webhook' && (wanted === undefined || m.level === wanted))
-    .map((m: any) => String(m.msg));
+    .filter((m: any) => m && m.type === 'findface-webhook')
+    .map((m: any) => ({ level: names.get(m.level), msg: String(m.msg) }));
+}
+
+/** The webhook node's log lines at `level` (all levels when absent). */
+function lines(level?: Level): string[] {
+  return logEntries()
+    .filter((entry) => level === undefined || entry.level === level)
+    .map((entry) => entry.msg);
 }
 
 function lastStatus(): { fill?: string; shape?: string; text?: string } {
@@ -320,17 +333,7 @@ describe('findface-webhook node', function () {
       webhookNode,
       flow().filter((node) => node.id !== 'catcher' && node.id !== 'caught'),
     );
-    const log = helper.log();
-    const levelName = new Map([
-      [log.INFO, 'info'],
-      [log.WARN, 'warn'],
-      [log.ERROR, 'error'],
-    ]);
-    const written = (): string[] =>
-      log.args
-        .map((args: any[]) => args[0])
-        .filter((m: any) => m && m.type === 'findface-webhook')
-        .map((m: any) => `${levelName.get(m.level) ?? m.level} ${String(m.msg)}`);
+    const written = () => logEntries().map((entry) => `${entry.level} ${entry.msg}`);
     send(ev(1));
     await waitFor(() => written().some((line) => line.startsWith('error ')), 5000, 'the error in the log');
     const expected = [
@@ -340,9 +343,9 @@ describe('findface-webhook node', function () {
       /^warn Webhook door answered HTTP 410 Gone: stopped sending/,
       /^error HTTP 410 Gone/,
     ];
-    const lines = written();
-    assert.equal(lines.length, expected.length, lines.join('\n'));
-    expected.forEach((pattern, i) => assert.match(lines[i], pattern));
+    const logged = written();
+    assert.equal(logged.length, expected.length, logged.join('\n'));
+    expected.forEach((pattern, i) => assert.match(logged[i], pattern));
   });
 
   it('drops input when inactive, and says so', async () => {
